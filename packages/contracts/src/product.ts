@@ -1,0 +1,56 @@
+import { type Static, Type } from "typebox";
+
+export const MATERIALS = ["PLA", "PETG", "ABS", "nylon", "resin"] as const;
+export type Material = (typeof MATERIALS)[number];
+
+const Category = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,39}$", description: "lower-case slug" });
+const ModelKey = Type.String({ pattern: "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", maxLength: 512 });
+
+export const ProductSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.String(),
+  category: Type.String(),
+  material: Type.Enum([...MATERIALS]),
+  priceCents: Type.Integer(),
+  modelKey: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: Type.String({ format: "date-time" }),
+});
+
+export const ProductPageSchema = Type.Object({
+  items: Type.Array(ProductSchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+const productFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.String({ maxLength: 5000 }),
+  category: Category,
+  material: Type.Enum([...MATERIALS]),
+  priceCents: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+  modelKey: Type.Union([ModelKey, Type.Null()]),
+};
+
+export const NewProductSchema = Type.Object(
+  {
+    name: productFields.name,
+    description: Type.Optional(productFields.description),
+    category: productFields.category,
+    material: productFields.material,
+    priceCents: productFields.priceCents,
+    modelKey: Type.Optional(productFields.modelKey),
+  },
+  { additionalProperties: false },
+);
+
+export const ProductPatchSchema = Type.Partial(Type.Object(productFields), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+
+export type Product = Static<typeof ProductSchema>;
+export type ProductPage = Static<typeof ProductPageSchema>;
+export type NewProduct = Static<typeof NewProductSchema>;
+export type ProductPatch = Static<typeof ProductPatchSchema>;

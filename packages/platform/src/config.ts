@@ -1,0 +1,125 @@
+import { z } from "zod";
+
+/** The development secret: used only when AUTH_SECRET is unset, and announced in the log when it is. */
+export const DEV_AUTH_SECRET = "printfab-dev-secret-do-not-use-in-production";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalUrl = z
+  .string()
+  .url()
+  .optional()
+  .or(z.literal("").transform(() => undefined));
+
+const EnvSchema = z.object({
+  SERVICE: z.enum(["all", "shop", "crm", "mes"]).default("all"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  SHOP_PORT: port.default(3001),
+  CRM_PORT: port.default(3002),
+  MES_PORT: port.default(3003),
+  SHOP_URL: optionalUrl,
+  CRM_URL: optionalUrl,
+  MES_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default(".data"),
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+    .optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  CACHE: z.enum(["on", "off"]).default("on"),
+  AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT_MB: z.coerce.number().positive().max(2048).default(100),
+  NEIGHBOUR_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SEED: z.enum(["auto", "off"]).default("auto"),
+});
+
+export type ServiceName = "shop" | "crm" | "mes";
+
+export interface Config {
+  service: "all" | ServiceName;
+  host: string;
+  ports: Record<ServiceName, number>;
+  urls: Record<ServiceName, string>;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | undefined;
+  cacheEnabled: boolean;
+  authSecret: string;
+  authSecretIsDefault: boolean;
+  logLevel: string;
+  bodyLimitBytes: number;
+  neighbourTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  seed: "auto" | "off";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads the configuration from the environment; every bad value is named in one ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        return `${name}=${JSON.stringify(env[name] ?? "")}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  let s3: Config["s3"];
+  if (e.S3_ENDPOINT || e.S3_BUCKET) {
+    if (!e.S3_ENDPOINT) problems.push("S3_BUCKET is set but S3_ENDPOINT is missing");
+    if (!e.S3_BUCKET) problems.push("S3_ENDPOINT is set but S3_BUCKET is missing");
+    if (!e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY) {
+      problems.push("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_ENDPOINT");
+    }
+    if (e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY) {
+      s3 = {
+        endpoint: e.S3_ENDPOINT,
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION,
+        accessKeyId: e.S3_ACCESS_KEY_ID,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      };
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const ports = { shop: e.SHOP_PORT, crm: e.CRM_PORT, mes: e.MES_PORT };
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  return {
+    service: e.SERVICE,
+    host: e.HOST,
+    ports,
+    urls: {
+      shop: e.SHOP_URL ?? local(ports.shop),
+      crm: e.CRM_URL ?? local(ports.crm),
+      mes: e.MES_URL ?? local(ports.mes),
+    },
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    s3,
+    cacheEnabled: e.CACHE === "on",
+    authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
+    authSecretIsDefault: e.AUTH_SECRET === undefined,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: Math.floor(e.BODY_LIMIT_MB * 1024 * 1024),
+    neighbourTimeoutMs: e.NEIGHBOUR_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    seed: e.SEED,
+  };
+}

@@ -1,0 +1,120 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import type { Auth, Principal, Role } from "./auth.ts";
+import { toErrorResponse } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { httpRequestDuration, metricsRegistry } from "./metrics.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type HttpApp = FastifyInstance<
+  import("node:http").Server,
+  import("node:http").IncomingMessage,
+  import("node:http").ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpAppOptions {
+  service: string;
+  version?: string;
+  description: string;
+  logger: Logger;
+  /** The largest JSON body; upload routes set their own, larger limit. */
+  jsonBodyLimitBytes?: number;
+}
+
+// ajv-formats ships CommonJS with a default export that ESM sees one level down.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerceTypes: boolean | "array"): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * A Fastify instance with what every Printfab service shares: schema validation (bodies strictly typed,
+ * query strings and params coerced from text), the JSON error format, OpenAPI at /docs, the request
+ * duration histogram and /metrics. Health is added by `registerHealth`.
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ service: options.service }),
+    bodyLimit: options.jsonBodyLimitBytes ?? 1024 * 1024,
+    return503OnClosing: true,
+    // One line per request would drown the logs under load; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: "idle",
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const strict = makeAjv(false);
+  const coercing = makeAjv("array");
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === "body" ? strict.compile(schema) : coercing.compile(schema),
+  );
+
+  app.setErrorHandler((err, request, reply) => {
+    const { statusCode, body } = toErrorResponse(err);
+    if (statusCode >= 500) request.log.error({ err }, "request failed");
+    else request.log.debug({ code: body.error.code, msg: body.error.message }, "request rejected");
+    reply.status(statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } });
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    httpRequestDuration
+      .labels({
+        service: options.service,
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status: String(reply.statusCode),
+      })
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: `Printfab ${options.service} API`,
+        version: options.version ?? "0.1.0",
+        description: options.description,
+      },
+      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    reply.header("content-type", metricsRegistry.contentType);
+    return metricsRegistry.metrics();
+  });
+  return app as unknown as HttpApp;
+}
+
+/** A preHandler that authenticates the request and requires one of the roles; sets `request.principal`. */
+export function requireRole(auth: Auth, ...roles: Role[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    request.principal = auth.authorize(request.headers.authorization, roles);
+  };
+}
+
+/** The principal a `requireRole` preHandler set; calling it on a public route is a programming error. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error("route has no requireRole preHandler");
+  return request.principal;
+}
+
+/** OpenAPI marker for routes that need a bearer token. */
+export const bearer = [{ bearerAuth: [] }];

@@ -1,0 +1,52 @@
+import { AppError } from "./errors.ts";
+
+export interface NeighbourResponse<T> {
+  status: number;
+  body: T;
+}
+
+export interface NeighbourClient {
+  request<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown): Promise<NeighbourResponse<T>>;
+}
+
+/**
+ * Calls another Printfab service over HTTP with a deadline. A 2xx or 4xx answer is returned for the caller
+ * to interpret; no answer in time is a 504, an unreachable neighbour or its 5xx a 502.
+ */
+export function createNeighbourClient(opts: {
+  name: string;
+  baseUrl: string;
+  timeoutMs: number;
+  token: () => string;
+}): NeighbourClient {
+  return {
+    async request<T>(method: string, path: string, body?: unknown) {
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, opts.baseUrl), {
+          method,
+          headers: {
+            authorization: `Bearer ${opts.token()}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(opts.timeoutMs),
+        });
+      } catch (err) {
+        const name = (err as Error).name;
+        if (name === "TimeoutError" || name === "AbortError") {
+          throw new AppError(504, "neighbour_timeout", `${opts.name} did not answer within ${opts.timeoutMs} ms`);
+        }
+        throw new AppError(502, "neighbour_unavailable", `${opts.name} is unreachable`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = await res.json();
+      } catch {
+        throw new AppError(502, "neighbour_error", `${opts.name} sent an unreadable answer (${res.status})`);
+      }
+      if (res.status >= 500) throw new AppError(502, "neighbour_error", `${opts.name} failed (${res.status})`);
+      return { status: res.status, body: parsed as T };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import pg from "pg";
+import type { DatabaseDriver, Row } from "./database.ts";
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+// Ids and counts are int8; every one of ours fits in a double, and JSON clients want numbers.
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createPostgresDriver(url: string, poolSize: number): DatabaseDriver {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    application_name: "printfab",
+  });
+  // An idle client's error (a server restart) must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  return {
+    kind: "postgres",
+    async query(text, params) {
+      const res = await pool.query(text, params as unknown[] | undefined);
+      return res.rows as Row[];
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn({
+          query: async (text, params) => (await client.query(text, params as unknown[] | undefined)).rows as Row[],
+          exec: async (script) => {
+            await client.query(script);
+          },
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

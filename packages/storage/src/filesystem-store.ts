@@ -1,0 +1,83 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { countRequest } from "./metrics.ts";
+import { assertValidKey, type ObjectStore } from "./object-store.ts";
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
+
+/**
+ * A folder as an object store, for the embedded default. Writes go to a temporary file renamed into
+ * place, so a reader never sees half an object.
+ */
+export function createFilesystemStore(root: string): ObjectStore {
+  const base = resolve(root);
+  const pathOf = (key: string) => {
+    assertValidKey(key);
+    return join(base, key);
+  };
+
+  return {
+    kind: "filesystem",
+    async put(key, body) {
+      const path = pathOf(key);
+      countRequest("put");
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+      try {
+        if (Buffer.isBuffer(body)) await writeFile(tmp, body);
+        else await pipeline(body, createWriteStream(tmp));
+        await rename(tmp, path);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+    async get(key) {
+      const path = pathOf(key);
+      countRequest("get");
+      try {
+        return await readFile(path);
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+    },
+    async getStream(key) {
+      const path = pathOf(key);
+      countRequest("get");
+      try {
+        await access(path);
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+      return createReadStream(path) as Readable;
+    },
+    async head(key) {
+      const path = pathOf(key);
+      countRequest("head");
+      try {
+        const s = await stat(path);
+        return { size: s.size, contentType: undefined, etag: `${s.size}-${s.mtimeMs}` };
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+    },
+    async delete(key) {
+      const path = pathOf(key);
+      countRequest("delete");
+      await rm(path, { force: true });
+    },
+    async ensureReady() {
+      await mkdir(base, { recursive: true });
+    },
+    async check() {
+      await access(base);
+    },
+  };
+}

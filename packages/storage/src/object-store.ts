@@ -1,0 +1,41 @@
+import type { Readable } from "node:stream";
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string | undefined;
+  etag: string | undefined;
+}
+
+/** One interface over every object store Printfab runs on: S3-compatible servers and a local folder. */
+export interface ObjectStore {
+  readonly kind: "s3" | "filesystem";
+  /** Writes a whole object; a stream needs its length for S3. */
+  put(key: string, body: Buffer | Readable, options?: { contentType?: string; contentLength?: number }): Promise<void>;
+  /** The whole object in memory, or null when it does not exist. For small objects. */
+  get(key: string): Promise<Buffer | null>;
+  /** The object as a stream, or null when it does not exist. For large objects. */
+  getStream(key: string): Promise<Readable | null>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Creates the bucket or folder when missing; called at start. */
+  ensureReady(): Promise<void>;
+  /** Throws when the store cannot be reached (health checks). */
+  check(): Promise<void>;
+}
+
+const KEY = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+
+/** Keys are relative paths of safe characters, no `.` or `..` segments, at most 512 bytes. */
+export function assertValidKey(key: string): void {
+  if (key.length === 0 || key.length > 512 || !KEY.test(key) || key.split("/").some((s) => s === "." || s === "..")) {
+    throw new InvalidObjectKeyError(key);
+  }
+}
+
+export class InvalidObjectKeyError extends Error {
+  constructor(key: string) {
+    super(`invalid object key: ${JSON.stringify(key.slice(0, 80))}`);
+    this.name = "InvalidObjectKeyError";
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./crm-app.ts";
+export * from "./customer-store.ts";

@@ -1,0 +1,279 @@
+import { MATERIALS, ORDER_STATUSES, type OrderStatus } from "@printfab/contracts";
+import { pathTo } from "@printfab/mes";
+import type { Database } from "@printfab/platform";
+import { createRandom, type Random } from "./random.ts";
+
+export interface SeedSizes {
+  products: number;
+  customers: number;
+  orders: number;
+}
+
+export const DEMO_SIZES: SeedSizes = { products: 2000, customers: 200, orders: 5000 };
+
+export type SeedProgress = (phase: "products" | "customers" | "orders", done: number, total: number) => void;
+
+export const CATEGORIES = [
+  "brackets",
+  "enclosures",
+  "gears",
+  "figurines",
+  "tools",
+  "cosplay",
+  "home",
+  "automotive",
+  "drones",
+  "education",
+] as const;
+
+const ADJECTIVES = [
+  "compact",
+  "sturdy",
+  "modular",
+  "slim",
+  "heavy-duty",
+  "precision",
+  "vented",
+  "hinged",
+  "classic",
+  "custom",
+];
+const NOUNS: Record<(typeof CATEGORIES)[number], string[]> = {
+  brackets: ["shelf bracket", "corner brace", "wall mount", "L-bracket"],
+  enclosures: ["Raspberry Pi case", "junction box", "sensor housing", "battery box"],
+  gears: ["spur gear", "helical gear", "planetary set", "worm gear"],
+  figurines: ["dragon", "knight", "robot", "owl"],
+  tools: ["cable clip", "spool holder", "calibration cube", "drill guide"],
+  cosplay: ["helmet visor", "armor plate", "prop blaster", "mask"],
+  home: ["planter", "hook", "coaster", "lamp shade"],
+  automotive: ["phone mount", "cup holder", "vent clip", "trim clip"],
+  drones: ["propeller guard", "camera mount", "arm", "landing gear"],
+  education: ["molecule kit", "globe", "puzzle", "gear train demo"],
+};
+const FIRST = [
+  "Ada",
+  "Björn",
+  "Chloé",
+  "Dmitri",
+  "Elif",
+  "Femi",
+  "Grace",
+  "Hiro",
+  "Ines",
+  "Jonas",
+  "Kai",
+  "Lena",
+  "Mateo",
+  "Noor",
+  "Olga",
+];
+const LAST = [
+  "Lovelace",
+  "Berg",
+  "Martin",
+  "Ivanov",
+  "Yilmaz",
+  "Adeyemi",
+  "Hopper",
+  "Tanaka",
+  "Silva",
+  "Weber",
+  "Nakamura",
+  "Fischer",
+];
+const STREETS = ["Main St", "Harbour Rd", "Mill Lane", "Station Ave", "Kingsway", "Elm Row"];
+
+const BATCH = 2000;
+
+async function inBatches(
+  total: number,
+  fn: (from: number, count: number) => Promise<void>,
+  tick: (done: number) => void,
+) {
+  for (let from = 0; from < total; from += BATCH) {
+    const count = Math.min(BATCH, total - from);
+    await fn(from, count);
+    tick(from + count);
+  }
+}
+
+async function seedProducts(db: Database, rnd: Random, n: number, progress: SeedProgress) {
+  await inBatches(
+    n,
+    async (_from, count) => {
+      const rows = Array.from({ length: count }, () => {
+        const category = rnd.pick(CATEGORIES);
+        const name = `${rnd.pick(ADJECTIVES)} ${rnd.pick(NOUNS[category])}`;
+        return {
+          name: name.charAt(0).toUpperCase() + name.slice(1),
+          description: `A ${name} for ${category}, printed to order. Tested fit, clean surfaces.`,
+          category,
+          material: rnd.pick(MATERIALS),
+          price: rnd.int(199, 49_999),
+        };
+      });
+      await db.query(
+        `INSERT INTO shop.products (name, description, category, material, price_cents)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+        [
+          rows.map((r) => r.name),
+          rows.map((r) => r.description),
+          rows.map((r) => r.category),
+          rows.map((r) => r.material),
+          rows.map((r) => r.price),
+        ],
+      );
+    },
+    (done) => progress("products", done, n),
+  );
+}
+
+async function seedCustomers(db: Database, rnd: Random, n: number, progress: SeedProgress) {
+  // Emails must be unique across runs that append, so they carry the next id.
+  const [{ next } = { next: 1 }] = await db.query<{ next: number }>(
+    "SELECT coalesce(max(id), 0) + 1 AS next FROM crm.customers",
+  );
+  await inBatches(
+    n,
+    async (from, count) => {
+      const rows = Array.from({ length: count }, (_, i) => {
+        const first = rnd.pick(FIRST);
+        const last = rnd.pick(LAST);
+        const serial = next + from + i;
+        return {
+          name: `${first} ${last}`,
+          email: `${first}.${last}.${serial}@example.com`.toLowerCase(),
+          phone: `+44 20 ${rnd.int(1000, 9999)} ${rnd.int(1000, 9999)}`,
+          address: `${rnd.int(1, 200)} ${rnd.pick(STREETS)}, Springfield`,
+        };
+      });
+      await db.query(
+        `INSERT INTO crm.customers (name, email, phone, address)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+        [rows.map((r) => r.name), rows.map((r) => r.email), rows.map((r) => r.phone), rows.map((r) => r.address)],
+      );
+    },
+    (done) => progress("customers", done, n),
+  );
+}
+
+async function seedOrders(db: Database, rnd: Random, n: number, progress: SeedProgress) {
+  const products = await db.query<{ id: number; name: string; price_cents: number }>(
+    "SELECT id, name, price_cents FROM shop.products",
+  );
+  const customers = (await db.query<{ id: number }>("SELECT id FROM crm.customers")).map((c) => c.id);
+  if (products.length === 0 || customers.length === 0)
+    throw new Error("orders need products and customers to refer to");
+  await inBatches(
+    n,
+    async (from, count) => {
+      await db.transaction(async (tx) => {
+        // Ids are reserved first so that items and history can refer to them in the same batch.
+        const ids = (
+          await tx.query<{ id: number }>(
+            "SELECT nextval(pg_get_serial_sequence('mes.orders', 'id')) AS id FROM generate_series(1, $1)",
+            [count],
+          )
+        ).map((r) => r.id);
+        const o = {
+          id: [] as number[],
+          customer: [] as number[],
+          status: [] as string[],
+          total: [] as number[],
+          at: [] as string[],
+        };
+        const it = {
+          order: [] as number[],
+          pos: [] as number[],
+          product: [] as number[],
+          name: [] as string[],
+          qty: [] as number[],
+          price: [] as number[],
+        };
+        const h = {
+          order: [] as number[],
+          from: [] as Array<string | null>,
+          to: [] as string[],
+          by: [] as string[],
+          at: [] as string[],
+        };
+        ids.forEach((id, i) => {
+          // Every status is represented: the statuses take turns, the rest is random.
+          const status = ORDER_STATUSES[(from + i) % ORDER_STATUSES.length] as OrderStatus;
+          const customer = rnd.pick(customers);
+          const created = Date.now() - rnd.int(1, 90 * 24) * 3_600_000;
+          let total = 0;
+          const lines = rnd.int(1, 3);
+          const used = new Set<number>();
+          for (let pos = 1; pos <= lines; pos++) {
+            const p = rnd.pick(products);
+            if (used.has(p.id)) continue;
+            used.add(p.id);
+            const qty = rnd.int(1, 5);
+            total += qty * p.price_cents;
+            it.order.push(id);
+            it.pos.push(pos);
+            it.product.push(p.id);
+            it.name.push(p.name);
+            it.qty.push(qty);
+            it.price.push(p.price_cents);
+          }
+          const steps = pathTo(status, rnd.pick(["created", "approved", "printing"] as const));
+          steps.forEach(([fromStatus, to], k) => {
+            h.order.push(id);
+            h.from.push(fromStatus);
+            h.to.push(to);
+            h.by.push(k === 0 ? `customer:${customer}` : "operator:seed");
+            h.at.push(new Date(created + k * 3_600_000).toISOString());
+          });
+          o.id.push(id);
+          o.customer.push(customer);
+          o.status.push(status);
+          o.total.push(total);
+          o.at.push(new Date(created).toISOString());
+        });
+        await tx.query(
+          `INSERT INTO mes.orders (id, customer_id, status, total_cents, created_at, updated_at) OVERRIDING SYSTEM VALUE
+           SELECT id, c, s, t, at, at FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::timestamptz[]) AS x(id, c, s, t, at)`,
+          [o.id, o.customer, o.status, o.total, o.at],
+        );
+        await tx.query(
+          `INSERT INTO mes.order_items (order_id, position, product_id, product_name, quantity, unit_price_cents)
+           SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::bigint[])`,
+          [it.order, it.pos, it.product, it.name, it.qty, it.price],
+        );
+        await tx.query(
+          `INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by, changed_at)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+          [h.order, h.from, h.to, h.by, h.at],
+        );
+      });
+    },
+    (done) => progress("orders", done, n),
+  );
+}
+
+/** Appends a data set of the given sizes; deterministic for a given `seed`. Uses multi-row inserts. */
+export async function seed(
+  db: Database,
+  sizes: SeedSizes,
+  progress: SeedProgress = () => {},
+  seedValue = 42,
+): Promise<void> {
+  const rnd = createRandom(seedValue);
+  await seedProducts(db, rnd, sizes.products, progress);
+  await seedCustomers(db, rnd, sizes.customers, progress);
+  await seedOrders(db, rnd, sizes.orders, progress);
+}
+
+/** Removes every product, customer and order (for `npm run seed -- --reset`). */
+export async function resetData(db: Database): Promise<void> {
+  await db.query(
+    "TRUNCATE shop.products, crm.customers, mes.orders, mes.order_items, mes.order_status_history RESTART IDENTITY",
+  );
+}
+
+export async function isEmpty(db: Database): Promise<boolean> {
+  const rows = await db.query("SELECT 1 FROM shop.products LIMIT 1");
+  return rows.length === 0;
+}

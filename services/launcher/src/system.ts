@@ -1,0 +1,109 @@
+import { join } from "node:path";
+import { CRM_SCHEMA, createCrmApp, crmMigrationsDir } from "@printfab/crm";
+import { createMesApp, MES_SCHEMA, mesMigrationsDir } from "@printfab/mes";
+import {
+  type Auth,
+  type Config,
+  createAuth,
+  type Database,
+  type HttpApp,
+  type Logger,
+  migrate,
+  openDatabase,
+  readMigrations,
+  type ServiceName,
+} from "@printfab/platform";
+import { createShopApp, SHOP_SCHEMA, shopMigrationsDir } from "@printfab/shop";
+import { createFilesystemStore, createS3Store, type ObjectStore } from "@printfab/storage";
+
+export const SERVICES: readonly ServiceName[] = ["shop", "crm", "mes"];
+
+const MIGRATIONS: Record<ServiceName, { schema: string; dir: string }> = {
+  shop: { schema: SHOP_SCHEMA, dir: shopMigrationsDir },
+  crm: { schema: CRM_SCHEMA, dir: crmMigrationsDir },
+  mes: { schema: MES_SCHEMA, dir: mesMigrationsDir },
+};
+
+export interface Infrastructure {
+  db: Database;
+  objectStore: ObjectStore;
+  auth: Auth;
+  close(): Promise<void>;
+}
+
+/** Opens the database and the object store that the configuration names, ready for use. */
+export async function openInfrastructure(config: Config): Promise<Infrastructure> {
+  const db = await openDatabase(config, "launcher");
+  const objectStore = config.s3 ? createS3Store(config.s3) : createFilesystemStore(join(config.dataDir, "objects"));
+  try {
+    await objectStore.ensureReady();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return { db, objectStore, auth: createAuth(config.authSecret), close: () => db.close() };
+}
+
+/** Applies the migrations of the named services (each in its own schema). */
+export async function migrateServices(db: Database, services: readonly ServiceName[]): Promise<void> {
+  for (const s of services) {
+    const { schema, dir } = MIGRATIONS[s];
+    await migrate(db.forService(s), schema, await readMigrations(dir));
+  }
+}
+
+export async function createServiceApp(
+  name: ServiceName,
+  config: Config,
+  infra: Infrastructure,
+  logger: Logger,
+): Promise<HttpApp> {
+  const common = { db: infra.db.forService(name), auth: infra.auth, logger };
+  switch (name) {
+    case "shop":
+      return createShopApp({
+        ...common,
+        objectStore: infra.objectStore,
+        mesUrl: config.urls.mes,
+        neighbourTimeoutMs: config.neighbourTimeoutMs,
+      });
+    case "crm":
+      return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
+    case "mes":
+      return createMesApp(common);
+  }
+}
+
+export interface RunningSystem {
+  urls: Partial<Record<ServiceName, string>>;
+  apps: HttpApp[];
+  /** Stops the servers (draining in-flight requests), then the connections. */
+  stop(): Promise<void>;
+}
+
+/** Starts the named services on their ports over the given infrastructure. */
+export async function startServices(
+  services: readonly ServiceName[],
+  config: Config,
+  infra: Infrastructure,
+  logger: Logger,
+): Promise<RunningSystem> {
+  const apps: HttpApp[] = [];
+  const urls: RunningSystem["urls"] = {};
+  const stop = async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await infra.close();
+  };
+  try {
+    for (const name of services) {
+      const app = await createServiceApp(name, config, infra, logger);
+      apps.push(app);
+      await app.listen({ port: config.ports[name], host: config.host });
+      urls[name] = `http://${config.host}:${config.ports[name]}`;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { urls, apps, stop };
+}

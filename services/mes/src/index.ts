@@ -1,0 +1,3 @@
+export * from "./mes-app.ts";
+export * from "./order-lifecycle.ts";
+export * from "./order-store.ts";

@@ -1,0 +1,159 @@
+import type { NewOrder, Order, OrderStatus, OrderSummary } from "@printfab/contracts";
+import { conflict, type Database, notFound, type Queryable, queryPage } from "@printfab/platform";
+import { canTransition, nextStatuses } from "./order-lifecycle.ts";
+
+export interface OrderQuery {
+  status?: OrderStatus;
+  customerId?: number;
+  limit: number;
+  offset: number;
+}
+
+interface OrderRow {
+  id: number;
+  customer_id: number;
+  status: OrderStatus;
+  total_cents: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toSummary = (r: OrderRow): OrderSummary => ({
+  id: r.id,
+  customerId: r.customer_id,
+  status: r.status,
+  totalCents: r.total_cents,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const SUMMARY_COLUMNS = "id, customer_id, status, total_cents, created_at, updated_at";
+
+/** MES's orders: the one place their SQL lives. `getOrder` and `listOrders` are the reads a cache wraps. */
+export class OrderStore {
+  constructor(private readonly db: Database) {}
+
+  async createOrder(order: NewOrder, createdBy: string): Promise<Order> {
+    const total = order.items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);
+    const id = await this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ id: number }>(
+        "INSERT INTO mes.orders (customer_id, total_cents) VALUES ($1, $2) RETURNING id",
+        [order.customerId, total],
+      );
+      const orderId = (row as { id: number }).id;
+      await tx.query(
+        `INSERT INTO mes.order_items (order_id, position, product_id, product_name, quantity, unit_price_cents)
+         SELECT $1, p, pid, pname, q, price
+         FROM unnest($2::int[], $3::bigint[], $4::text[], $5::int[], $6::bigint[]) AS t(p, pid, pname, q, price)`,
+        [
+          orderId,
+          order.items.map((_, i) => i + 1),
+          order.items.map((i) => i.productId),
+          order.items.map((i) => i.productName),
+          order.items.map((i) => i.quantity),
+          order.items.map((i) => i.unitPriceCents),
+        ],
+      );
+      await tx.query(
+        "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, NULL, 'created', $2)",
+        [orderId, createdBy],
+      );
+      return orderId;
+    });
+    return (await this.getOrder(id)) as Order;
+  }
+
+  async getOrder(id: number): Promise<Order | null> {
+    const [row] = await this.db.query<OrderRow>(`SELECT ${SUMMARY_COLUMNS} FROM mes.orders WHERE id = $1`, [id]);
+    if (!row) return null;
+    return this.withDetails(this.db, row);
+  }
+
+  async listOrders(q: OrderQuery): Promise<{ items: OrderSummary[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status) {
+      params.push(q.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (q.customerId !== undefined) {
+      params.push(q.customerId);
+      where.push(`customer_id = $${params.length}`);
+    }
+    const page = await queryPage<OrderRow>(this.db, {
+      columns: SUMMARY_COLUMNS,
+      from: "mes.orders",
+      where,
+      params,
+      orderBy: "id",
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return { items: page.rows.map(toSummary), total: page.total };
+  }
+
+  /**
+   * Moves an order to `to`. The row lock serializes concurrent changes of one order, so of two operators
+   * racing on the same transition exactly one wins and the other gets a 409.
+   */
+  async changeStatus(id: number, to: OrderStatus, by: string): Promise<Order> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<OrderRow>(`SELECT ${SUMMARY_COLUMNS} FROM mes.orders WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
+      if (!row) throw notFound(`order ${id}`);
+      if (!canTransition(row.status, to)) {
+        const allowed = nextStatuses(row.status);
+        throw conflict(
+          "illegal_transition",
+          `order ${id} is '${row.status}'; it can move to ${allowed.length ? allowed.map((s) => `'${s}'`).join(" or ") : "nothing"}, not '${to}'`,
+        );
+      }
+      const [updated] = await tx.query<OrderRow>(
+        `UPDATE mes.orders SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${SUMMARY_COLUMNS}`,
+        [id, to],
+      );
+      await tx.query(
+        "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4)",
+        [id, row.status, to, by],
+      );
+      return this.withDetails(tx, updated as OrderRow);
+    });
+  }
+
+  private async withDetails(q: Queryable, row: OrderRow): Promise<Order> {
+    const items = await q.query<{
+      product_id: number;
+      product_name: string;
+      quantity: number;
+      unit_price_cents: number;
+    }>(
+      "SELECT product_id, product_name, quantity, unit_price_cents FROM mes.order_items WHERE order_id = $1 ORDER BY position",
+      [row.id],
+    );
+    const history = await q.query<{
+      from_status: OrderStatus | null;
+      to_status: OrderStatus;
+      changed_by: string;
+      changed_at: Date;
+    }>(
+      "SELECT from_status, to_status, changed_by, changed_at FROM mes.order_status_history WHERE order_id = $1 ORDER BY id",
+      [row.id],
+    );
+    return {
+      ...toSummary(row),
+      items: items.map((i) => ({
+        productId: i.product_id,
+        productName: i.product_name,
+        quantity: i.quantity,
+        unitPriceCents: i.unit_price_cents,
+      })),
+      history: history.map((h) => ({
+        from: h.from_status,
+        to: h.to_status,
+        by: h.changed_by,
+        at: h.changed_at.toISOString(),
+      })),
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./product-store.ts";
+export * from "./shop-app.ts";

@@ -1,0 +1,120 @@
+import type { NewProduct, Product, ProductPatch } from "@printfab/contracts";
+import { type Database, queryPage } from "@printfab/platform";
+
+export interface ProductQuery {
+  limit: number;
+  offset: number;
+  category?: string;
+  /** Full-text search over name and description (every word must match, as a prefix). */
+  q?: string;
+}
+
+interface ProductRow {
+  id: number;
+  name: string;
+  description: string;
+  category: string;
+  material: Product["material"];
+  price_cents: number;
+  model_key: string | null;
+  updated_at: Date;
+}
+
+const COLUMNS = "id, name, description, category, material, price_cents, model_key, updated_at";
+
+const toProduct = (r: ProductRow): Product => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  category: r.category,
+  material: r.material,
+  priceCents: r.price_cents,
+  modelKey: r.model_key,
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/** Turns user text into a prefix tsquery: words only, so no tsquery syntax reaches PostgreSQL. */
+export function toPrefixQuery(text: string): string | null {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  if (!words) return null;
+  return words
+    .slice(0, 8)
+    .map((w) => `${w}:*`)
+    .join(" & ");
+}
+
+const PATCH_COLUMNS: Record<keyof ProductPatch, string> = {
+  name: "name",
+  description: "description",
+  category: "category",
+  material: "material",
+  priceCents: "price_cents",
+  modelKey: "model_key",
+};
+
+/** The Shop's products: the one place their SQL lives. `listProducts` and `getProduct` are the cached reads. */
+export class ProductStore {
+  constructor(private readonly db: Database) {}
+
+  async listProducts(q: ProductQuery): Promise<{ items: Product[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.category) {
+      params.push(q.category);
+      where.push(`category = $${params.length}`);
+    }
+    if (q.q !== undefined) {
+      const tsquery = toPrefixQuery(q.q);
+      if (tsquery === null) return { items: [], total: 0 };
+      params.push(tsquery);
+      where.push(`search @@ to_tsquery('simple', $${params.length})`);
+    }
+    const page = await queryPage<ProductRow>(this.db, {
+      columns: COLUMNS,
+      from: "shop.products",
+      where,
+      params,
+      orderBy: "id",
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return { items: page.rows.map(toProduct), total: page.total };
+  }
+
+  async getProduct(id: number): Promise<Product | null> {
+    const [row] = await this.db.query<ProductRow>(`SELECT ${COLUMNS} FROM shop.products WHERE id = $1`, [id]);
+    return row ? toProduct(row) : null;
+  }
+
+  /** Several products by id, for pricing an order; missing ids are simply absent from the map. */
+  async getProductsByIds(ids: number[]): Promise<Map<number, Product>> {
+    const rows = await this.db.query<ProductRow>(`SELECT ${COLUMNS} FROM shop.products WHERE id = ANY($1::bigint[])`, [
+      ids,
+    ]);
+    return new Map(rows.map((r) => [r.id, toProduct(r)]));
+  }
+
+  async createProduct(p: NewProduct): Promise<Product> {
+    const [row] = await this.db.query<ProductRow>(
+      `INSERT INTO shop.products (name, description, category, material, price_cents, model_key)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [p.name, p.description ?? "", p.category, p.material, p.priceCents, p.modelKey ?? null],
+    );
+    return toProduct(row as ProductRow);
+  }
+
+  async updateProduct(id: number, patch: ProductPatch): Promise<Product | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [field, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof ProductPatch, string]>) {
+      if (patch[field] === undefined) continue;
+      params.push(patch[field]);
+      sets.push(`${column} = $${params.length}`);
+    }
+    const [row] = await this.db.query<ProductRow>(
+      `UPDATE shop.products SET ${sets.join(", ")}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      params,
+    );
+    return row ? toProduct(row) : null;
+  }
+}
