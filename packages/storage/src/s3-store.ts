@@ -35,6 +35,10 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
     requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 10_000, connectionTimeout: 2000 },
     maxAttempts: 2,
+    // The SDK's default checksums send streams aws-chunked with trailers, which many S3-compatible
+    // servers store verbatim; checksums only where the API requires them keeps every server correct.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
   });
   const Bucket = opts.bucket;
 

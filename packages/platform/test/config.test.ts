@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEV_AUTH_SECRET, loadConfig } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("gives the embedded defaults of DESIGN.md when nothing is set", () => {
+    const c = loadConfig({});
+    expect(c.service).toBe("all");
+    expect(c.ports).toEqual({ shop: 3001, crm: 3002, mes: 3003 });
+    expect(c.urls.mes).toBe("http://127.0.0.1:3003");
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.s3).toBeUndefined();
+    expect(c.cacheEnabled).toBe(true);
+    expect(c.authSecret).toBe(DEV_AUTH_SECRET);
+    expect(c.authSecretIsDefault).toBe(true);
+    expect(c.bodyLimitBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it("reads real parts and switches", () => {
+    const c = loadConfig({
+      SERVICE: "shop",
+      SHOP_PORT: "4001",
+      DATABASE_URL: "postgres://u@db:5432/x",
+      S3_ENDPOINT: "http://s3:9000",
+      S3_BUCKET: "models",
+      S3_ACCESS_KEY_ID: "a",
+      S3_SECRET_ACCESS_KEY: "b",
+      CACHE: "off",
+      AUTH_SECRET: "a-very-long-secret-value",
+      MES_URL: "http://mes.internal:3003",
+    });
+    expect(c.service).toBe("shop");
+    expect(c.ports.shop).toBe(4001);
+    expect(c.databaseUrl).toBe("postgres://u@db:5432/x");
+    expect(c.s3).toMatchObject({ endpoint: "http://s3:9000", bucket: "models", region: "us-east-1" });
+    expect(c.cacheEnabled).toBe(false);
+    expect(c.authSecretIsDefault).toBe(false);
+    expect(c.urls.mes).toBe("http://mes.internal:3003");
+  });
+
+  it("names every bad value in one error", () => {
+    let error: unknown;
+    try {
+      loadConfig({ SHOP_PORT: "http", CACHE: "maybe", AUTH_SECRET: "short", SERVICE: "billing" });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toMatch(/SHOP_PORT="http"/);
+    expect(problems).toMatch(/CACHE="maybe"/);
+    expect(problems).toMatch(/AUTH_SECRET=.*at least 16/);
+    expect(problems).toMatch(/SERVICE="billing"/);
+  });
+
+  it("refuses an incomplete S3 setting", () => {
+    expect(() => loadConfig({ S3_ENDPOINT: "http://s3:9000" })).toThrow(/S3_BUCKET is missing[\s\S]*S3_ACCESS_KEY_ID/);
+  });
+});

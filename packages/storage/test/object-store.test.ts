@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { startTestS3, type TestS3 } from "@printfab/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFilesystemStore } from "../src/filesystem-store.ts";
+import { objectStoreRequestsTotal } from "../src/metrics.ts";
+import { assertValidKey, InvalidObjectKeyError, type ObjectStore } from "../src/object-store.ts";
+import { createS3Store } from "../src/s3-store.ts";
+
+const requests = async (op: string) =>
+  (await objectStoreRequestsTotal.get()).values.find((v) => v.labels.op === op)?.value ?? 0;
+
+let s3: TestS3;
+let dir: string;
+beforeAll(async () => {
+  s3 = await startTestS3("store-test");
+  dir = await mkdtemp(join(tmpdir(), "printfab-fs-"));
+});
+afterAll(async () => {
+  await s3.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// One contract, two implementations: the S3 one against a real S3 API (s3rver), the folder one on disk.
+describe.each([
+  ["s3", () => createS3Store(s3)],
+  ["filesystem", () => createFilesystemStore(join(dir, "objects"))],
+] as const)("%s object store", (kind, make) => {
+  let store: ObjectStore;
+  beforeAll(async () => {
+    store = make();
+    await store.ensureReady();
+    await store.ensureReady();
+  });
+
+  it("puts, heads, gets and deletes an object", async () => {
+    const body = Buffer.from("solid cube\nendsolid cube\n");
+    await store.put("models/cube.stl", body, { contentType: "model/stl" });
+    expect((await store.head("models/cube.stl"))?.size).toBe(body.length);
+    expect(await store.get("models/cube.stl")).toEqual(body);
+    await store.delete("models/cube.stl");
+    expect(await store.get("models/cube.stl")).toBeNull();
+    expect(await store.head("models/cube.stl")).toBeNull();
+    await store.delete("models/cube.stl");
+    expect(store.kind).toBe(kind);
+  });
+
+  it("answers null for a missing object", async () => {
+    expect(await store.get("nope/missing.bin")).toBeNull();
+    expect(await store.getStream("nope/missing.bin")).toBeNull();
+  });
+
+  it("streams a large object in and out without changing a byte", async () => {
+    const size = 8 * 1024 * 1024 + 13;
+    const big = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4096) big[i] = (i / 4096) % 251;
+    await store.put("large/blob.bin", Readable.from([big.subarray(0, size / 2), big.subarray(size / 2)]), {
+      contentLength: size,
+    });
+    const stream = await store.getStream("large/blob.bin");
+    expect(stream).not.toBeNull();
+    const chunks: Buffer[] = [];
+    for await (const c of stream as Readable) chunks.push(c as Buffer);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+  });
+
+  it("counts each request in object_store_requests_total{op}", async () => {
+    const [gets, puts, heads, deletes] = await Promise.all(["get", "put", "head", "delete"].map(requests));
+    await store.put("m/x", Buffer.from("x"));
+    await store.get("m/x");
+    await store.head("m/x");
+    await store.delete("m/x");
+    expect(await requests("get")).toBe((gets as number) + 1);
+    expect(await requests("put")).toBe((puts as number) + 1);
+    expect(await requests("head")).toBe((heads as number) + 1);
+    expect(await requests("delete")).toBe((deletes as number) + 1);
+  });
+
+  it("refuses keys that could escape or confuse the store", async () => {
+    for (const key of ["../etc/passwd", "/abs", "a//b", "a/./b", "", "sp ace", "x".repeat(513)]) {
+      await expect(store.get(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+    }
+  });
+
+  it("checks that it is reachable", async () => {
+    await expect(store.check()).resolves.toBeUndefined();
+  });
+});
+
+describe("assertValidKey", () => {
+  it("accepts ordinary keys", () => {
+    expect(() => assertValidKey("models/ab/cd/0123abc.stl")).not.toThrow();
+    expect(() => assertValidKey("..")).toThrow(InvalidObjectKeyError);
+  });
+});
+
+describe("S3 store failures", () => {
+  it("fails check() when the server is unreachable", async () => {
+    const store = createS3Store({ ...s3, endpoint: "http://127.0.0.1:1", requestTimeoutMs: 500 });
+    await expect(store.check()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,3 @@
+export * from "./test-database.ts";
+export * from "./test-s3.ts";
+export * from "./test-system.ts";

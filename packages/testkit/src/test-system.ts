@@ -1,0 +1,103 @@
+import type { AddressInfo } from "node:net";
+import { createCrmApp } from "@printfab/crm";
+import { migrateServices, SERVICES } from "@printfab/launcher";
+import { createMesApp } from "@printfab/mes";
+import { createAuth, createLogger, createPostgresDriver, Database, type HttpApp, type Role } from "@printfab/platform";
+import { createShopApp } from "@printfab/shop";
+import { createS3Store, type ObjectStore } from "@printfab/storage";
+import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { startTestS3, type TestS3 } from "./test-s3.ts";
+
+export const TEST_SECRET = "printfab-test-secret-0123456789";
+
+export interface TestSystem {
+  urls: { shop: string; crm: string; mes: string };
+  db: Database;
+  objectStore: ObjectStore;
+  token(role: Role, sub?: string): string;
+  /** Calls a service and returns status, parsed JSON body and headers. */
+  call(
+    url: string,
+    init?: {
+      method?: string;
+      token?: string;
+      body?: unknown;
+      rawBody?: string | Buffer;
+      headers?: Record<string, string>;
+    },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+const listen = async (app: HttpApp) => {
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+};
+
+/**
+ * The three services on their own real PostgreSQL database and a real S3 API, each listening on a free
+ * loopback port, migrated and empty.
+ */
+export async function startTestSystem(
+  options: { neighbourTimeoutMs?: number; mesUrl?: string } = {},
+): Promise<TestSystem> {
+  const database: TestDatabase = await createTestDatabase();
+  const s3: TestS3 = await startTestS3();
+  const db = new Database(createPostgresDriver(database.url, 10), "test");
+  const objectStore = createS3Store(s3);
+  await objectStore.ensureReady();
+  await migrateServices(db, SERVICES);
+  const auth = createAuth(TEST_SECRET);
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const neighbourTimeoutMs = options.neighbourTimeoutMs ?? 3000;
+
+  const mes = await createMesApp({ db: db.forService("mes"), auth, logger });
+  const mesUrl = await listen(mes);
+  const shop = await createShopApp({
+    db: db.forService("shop"),
+    auth,
+    logger,
+    objectStore,
+    mesUrl: options.mesUrl ?? mesUrl,
+    neighbourTimeoutMs,
+  });
+  const crm = await createCrmApp({
+    db: db.forService("crm"),
+    auth,
+    logger,
+    mesUrl: options.mesUrl ?? mesUrl,
+    neighbourTimeoutMs,
+  });
+  const urls = { shop: await listen(shop), crm: await listen(crm), mes: mesUrl };
+
+  return {
+    urls,
+    db,
+    objectStore,
+    token: (role, sub) => auth.sign({ role, sub: sub ?? (role === "customer" ? "1" : `${role}-1`) }),
+    async call(url, init = {}) {
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.token) headers.authorization = `Bearer ${init.token}`;
+      let body: string | Buffer | undefined = init.rawBody;
+      if (init.body !== undefined) {
+        body = JSON.stringify(init.body);
+        headers["content-type"] ??= "application/json";
+      } else if (body !== undefined) {
+        headers["content-type"] ??= "application/json";
+      }
+      const res = await fetch(url, { method: init.method ?? "GET", headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      await Promise.all([shop.close(), crm.close(), mes.close()]);
+      await db.close();
+      await s3.stop();
+      await database.drop();
+    },
+  };
+}
