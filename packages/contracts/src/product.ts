@@ -1,10 +1,11 @@
+import { OBJECT_KEY_MAX_LENGTH, OBJECT_KEY_PATTERN } from "@printfab/storage";
 import { type Static, Type } from "typebox";
 
 export const MATERIALS = ["PLA", "PETG", "ABS", "nylon", "resin"] as const;
 export type Material = (typeof MATERIALS)[number];
 
 const Category = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,39}$", description: "lower-case slug" });
-const ModelKey = Type.String({ pattern: "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", maxLength: 512 });
+const ModelKey = Type.String({ pattern: OBJECT_KEY_PATTERN, maxLength: OBJECT_KEY_MAX_LENGTH });
 
 export const ProductSchema = Type.Object({
   id: Type.Integer(),

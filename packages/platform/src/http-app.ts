@@ -57,6 +57,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Our APIs speak JSON; any other body is a 415 rather than a string that fails validation.
+  app.removeContentTypeParser("text/plain");
+
   const strict = makeAjv(false);
   const coercing = makeAjv("array");
   app.setValidatorCompiler(({ schema, httpPart }) =>

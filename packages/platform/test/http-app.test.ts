@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { InjectOptions } from "fastify";
 import { Type } from "typebox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth } from "../src/auth.ts";
@@ -59,7 +60,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const inject = (opts: Parameters<HttpApp["inject"]>[0]) => app.inject(opts);
+const inject = (opts: InjectOptions) => app.inject(opts);
 const managerHeader = { authorization: `Bearer ${auth.sign({ sub: "m1", role: "manager" })}` };
 
 describe("createHttpApp", () => {

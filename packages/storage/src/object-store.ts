@@ -24,11 +24,16 @@ export interface ObjectStore {
   check(): Promise<void>;
 }
 
-const KEY = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+/**
+ * Keys are relative paths of safe characters with no `.` or `..` segment, at most 512 bytes. A string,
+ * so that route schemas can use the very same rule.
+ */
+export const OBJECT_KEY_PATTERN = "^(?!(.*/)?\\.\\.?(/|$))[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$";
+export const OBJECT_KEY_MAX_LENGTH = 512;
+const KEY = new RegExp(OBJECT_KEY_PATTERN);
 
-/** Keys are relative paths of safe characters, no `.` or `..` segments, at most 512 bytes. */
 export function assertValidKey(key: string): void {
-  if (key.length === 0 || key.length > 512 || !KEY.test(key) || key.split("/").some((s) => s === "." || s === "..")) {
+  if (key.length > OBJECT_KEY_MAX_LENGTH || !KEY.test(key)) {
     throw new InvalidObjectKeyError(key);
   }
 }

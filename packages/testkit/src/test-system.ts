@@ -25,6 +25,7 @@ export interface TestSystem {
       rawBody?: string | Buffer;
       headers?: Record<string, string>;
     },
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers and assert on their shape
   ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }

@@ -1,0 +1,68 @@
+import { ORDER_STATUSES } from "@printfab/contracts";
+import { startTestSystem, type TestSystem } from "@printfab/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRandom } from "../src/random.ts";
+import { isEmpty, resetData, seed } from "../src/seed.ts";
+
+let sys: TestSystem;
+beforeAll(async () => {
+  sys = await startTestSystem();
+});
+afterAll(() => sys.stop());
+
+const count = async (table: string) => (await sys.db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n;
+
+describe("seed", () => {
+  it("writes the asked sizes, every status with a history that leads to it, and reports progress", async () => {
+    expect(await isEmpty(sys.db)).toBe(true);
+    const progress: string[] = [];
+    await seed(sys.db, { products: 2500, customers: 30, orders: 4100 }, (phase, done, total) =>
+      progress.push(`${phase} ${done}/${total}`),
+    );
+    expect(await count("shop.products")).toBe(2500);
+    expect(await count("crm.customers")).toBe(30);
+    expect(await count("mes.orders")).toBe(4100);
+    expect(progress).toEqual([
+      "products 2000/2500",
+      "products 2500/2500",
+      "customers 30/30",
+      "orders 2000/4100",
+      "orders 4000/4100",
+      "orders 4100/4100",
+    ]);
+    const statuses = await sys.db.query<{ status: string }>("SELECT DISTINCT status FROM mes.orders ORDER BY status");
+    expect(statuses.map((s) => s.status).sort()).toEqual([...ORDER_STATUSES].sort());
+    const mismatched = await sys.db.query(
+      `SELECT o.id FROM mes.orders o
+       JOIN LATERAL (SELECT to_status FROM mes.order_status_history h WHERE h.order_id = o.id ORDER BY id DESC LIMIT 1) last ON true
+       WHERE last.to_status <> o.status`,
+    );
+    expect(mismatched).toEqual([]);
+    const wrongTotals = await sys.db.query(
+      `SELECT o.id FROM mes.orders o JOIN mes.order_items i ON i.order_id = o.id
+       GROUP BY o.id, o.total_cents HAVING sum(i.quantity * i.unit_price_cents) <> o.total_cents`,
+    );
+    expect(wrongTotals).toEqual([]);
+    expect(await isEmpty(sys.db)).toBe(false);
+  });
+
+  it("appends with unique emails, and resets", async () => {
+    await seed(sys.db, { products: 1, customers: 30, orders: 1 });
+    expect(await count("crm.customers")).toBe(60);
+    await resetData(sys.db);
+    expect(await count("mes.orders")).toBe(0);
+    expect(await isEmpty(sys.db)).toBe(true);
+  });
+});
+
+describe("createRandom", () => {
+  it("is deterministic for a seed and stays in range", () => {
+    const a = createRandom(7);
+    const b = createRandom(7);
+    const xs = Array.from({ length: 1000 }, () => a.int(3, 9));
+    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.int(3, 9)));
+    expect(Math.min(...xs)).toBe(3);
+    expect(Math.max(...xs)).toBe(9);
+    expect(["x", "y"]).toContain(a.pick(["x", "y"]));
+  });
+});
