@@ -1,0 +1,614 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { CircuitBreaker } from "./circuit-breaker.ts";
+import {
+  decodeEntry,
+  type EntryMeta,
+  encodeEntry,
+  jitteredTtl,
+  KIND_BINARY,
+  KIND_NOT_FOUND,
+  KIND_SERIALIZED,
+  shouldRefreshEarly,
+} from "./entry.ts";
+import { BypassedError, CacheUnavailableError, LoaderTimeoutError } from "./errors.ts";
+import { type CacheEvents, type CacheStats, newStats, type RequestResult } from "./events.ts";
+import { normalizeKey } from "./keys.ts";
+import { L1Cache, type L1Entry } from "./l1-cache.ts";
+import type { BusMessage, L2Driver } from "./l2-driver.ts";
+import { jsonSerializer, type Serializer } from "./serializer.ts";
+import { type Flight, SingleFlight } from "./single-flight.ts";
+
+export interface EntryOptions {
+  /** How long a value is fresh, in ms. */
+  ttl: number;
+  /** After the TTL, how long the old value may still be served when a reload fails or is slow (fail-safe). */
+  staleWindow: number;
+  /** Tags the entry belongs to; `invalidateTags` drops every entry of a tag. */
+  tags: readonly string[];
+  /** A loader result of null or undefined means "not found"; it is cached this long (0: not cached). */
+  negativeTtl: number;
+  /** Random ± fraction applied to the TTL so that entries filled together expire apart. */
+  jitter: number;
+  /** With a stale value at hand, answer with it after this many ms and let the load finish behind. */
+  softTimeout?: number;
+  /** Give up on the loader after this many ms (its signal is aborted); stale if any, else an error. */
+  hardTimeout?: number;
+  /** Refresh-ahead: XFetch's beta (1 is the usual choice); 0 turns it off. */
+  refreshAhead: number;
+}
+
+export interface CacheOptions {
+  /** Names the cache in metrics and events, and is the default key prefix. */
+  name: string;
+  prefix?: string;
+  /** The shared tier; without one the cache is L1 only. */
+  l2?: L2Driver;
+  /** L1 budget in bytes; 0 turns L1 off. */
+  l1MaxBytes?: number;
+  /** `false` is CACHE=off: every call runs its loader and is counted as a bypass. */
+  enabled?: boolean;
+  defaults?: Partial<EntryOptions>;
+  serializer?: Serializer;
+  /** Cross-process lease on a missing key, so one process loads while the others wait. */
+  leaseMs?: number;
+  /** A waiter re-reads L2 when woken by the bus, or after this long at the latest. */
+  waitPollMs?: number;
+  breaker?: { failureThreshold: number; openMs: number };
+  /** Invalidations kept while L2 is down, replayed on recovery; beyond this, L2 is flushed instead. */
+  maxPendingInvalidations?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type CacheStatus = "hit" | "miss" | "stale" | "bypass";
+
+/** What a lookup did, for RFC 9211 Cache-Status headers and tests. */
+export interface CacheResult<T> {
+  value: T;
+  status: CacheStatus;
+  /** Which tier answered a hit. */
+  layer?: "l1" | "l2";
+  /** Waited on another request's load (in this process or, through the lease, in another). */
+  collapsed: boolean;
+  /** Whether a miss's value was stored. */
+  stored: boolean;
+  /** Fresh time left, in ms (0 for stale and bypass). */
+  ttlMs: number;
+}
+
+export type Loader<T> = (ctx: { key: string; signal: AbortSignal }) => Promise<T>;
+
+const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Candidate {
+  value: unknown;
+  meta: EntryMeta;
+}
+
+/**
+ * Cache-Aside over two tiers (L1 in process, L2 shared) with the guarantees of DESIGN.md section 3:
+ * one load per key across processes, no stale fills (a fill is a compare-and-set against the version read
+ * before the loader ran), L1 evictions through a bus that is distrusted while it is down, fail-safe stale
+ * values, and a circuit breaker that turns an L2 outage into a bypass.
+ */
+export class Cache {
+  readonly name: string;
+  readonly stats: CacheStats = newStats();
+  readonly events = new EventEmitter<CacheEvents>();
+  readonly #id = randomBytes(8).toString("hex");
+  readonly #l2: L2Driver | undefined;
+  readonly #l1: L1Cache | undefined;
+  readonly #enabled: boolean;
+  readonly #defaults: EntryOptions;
+  readonly #serializer: Serializer;
+  readonly #leaseMs: number;
+  readonly #waitPollMs: number;
+  readonly #breaker: CircuitBreaker;
+  readonly #maxPending: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #flights = new SingleFlight<CacheResult<unknown>>();
+  readonly #leaseWaiters = new Map<string, Set<() => void>>();
+  #l1Trusted: boolean;
+  #pendingKeys = new Set<string>();
+  #pendingTags = new Set<string>();
+  #pendingFlush = false;
+  #replaying: Promise<void> | undefined;
+
+  constructor(opts: CacheOptions) {
+    this.name = opts.name;
+    this.#l2 = opts.l2;
+    const l1Bytes = opts.l1MaxBytes ?? 64 * 1024 * 1024;
+    this.#l1 = l1Bytes > 0 ? new L1Cache(l1Bytes) : undefined;
+    this.#enabled = opts.enabled ?? true;
+    this.#defaults = { ...DEFAULTS, ...opts.defaults };
+    this.#serializer = opts.serializer ?? jsonSerializer;
+    this.#leaseMs = opts.leaseMs ?? 5000;
+    this.#waitPollMs = opts.waitPollMs ?? 100;
+    this.#maxPending = opts.maxPendingInvalidations ?? 10_000;
+    this.#now = opts.now ?? Date.now;
+    this.#random = opts.random ?? Math.random;
+    this.#breaker = new CircuitBreaker({
+      failureThreshold: opts.breaker?.failureThreshold ?? 3,
+      openMs: opts.breaker?.openMs ?? 1000,
+      now: this.#now,
+      onStateChange: (state) => this.events.emit("breaker", { state }),
+    });
+    // With an L2, L1 is trusted only while the bus that carries evictions is up.
+    this.#l1Trusted = !this.#l2;
+  }
+
+  /** Subscribes to the bus; call once before use when there is an L2. */
+  async connect(): Promise<void> {
+    if (!this.#l2) return;
+    await this.#l2.subscribe(
+      (m) => this.#onBusMessage(m),
+      (up) => this.#onBusState(up),
+    );
+  }
+
+  get breakerState() {
+    return this.#breaker.state;
+  }
+
+  get l1Trusted() {
+    return this.#l1Trusted;
+  }
+
+  /** The value of `key`, from L1, L2 or the loader. */
+  async getOrLoad<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<T> {
+    return (await this.fetch(key, loader, options)).value;
+  }
+
+  /** As getOrLoad, with what the lookup did. */
+  async fetch<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
+    const o = options ? { ...this.#defaults, ...options } : this.#defaults;
+    if (!this.#enabled) {
+      this.#count("bypass", key);
+      const value = await this.#runLoader(key, loader, o);
+      return { value, status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
+    }
+    const k = normalizeKey(key);
+    const now = this.#now();
+    let stale: Candidate | undefined;
+    if (this.#l1 && this.#l1Trusted) {
+      const e = this.#l1.get(k);
+      if (e) {
+        if (now < e.freshUntil) {
+          this.#count("hit_l1", key);
+          if (o.refreshAhead > 0) this.#maybeRefresh(k, key, e, loader, o, now);
+          return {
+            value: e.value as T,
+            status: "hit",
+            layer: "l1",
+            collapsed: false,
+            stored: false,
+            ttlMs: e.freshUntil - now,
+          };
+        }
+        if (now < e.staleUntil) stale = { value: e.value, meta: e };
+        else this.#l1.delete(k);
+      }
+    }
+    const running = this.#flights.get(k);
+    if (running) {
+      this.stats.collapsed++;
+      return { ...((await running.result) as CacheResult<T>), collapsed: true };
+    }
+    const flight = this.#flights.start(k, o.tags, (f) => this.#load(k, key, loader, o, stale, f, false));
+    return flight.result as Promise<CacheResult<T>>;
+  }
+
+  /** Write-through: stores `value` as the new truth (after the write to the database committed). */
+  async set<T>(key: string, value: T, options?: Partial<EntryOptions>): Promise<void> {
+    if (!this.#enabled) return;
+    const o = options ? { ...this.#defaults, ...options } : this.#defaults;
+    const k = normalizeKey(key);
+    this.#flights.invalidateKey(k);
+    this.#l1?.delete(k);
+    if (!this.#l2) {
+      this.#l1Fill(k, this.#entry(value, o, 0, []));
+      return;
+    }
+    try {
+      const tagVersions = await this.#call("set", () => (this.#l2 as L2Driver).readTagVersions(o.tags));
+      const { meta, body } = this.#entry(value, o, 0, tagVersions);
+      const payload = encodeEntry(meta, body);
+      await this.#call("set", () => (this.#l2 as L2Driver).set(k, payload, meta.staleUntil - this.#now()));
+      if (this.#l1Trusted) this.#l1Fill(k, { meta, body, value });
+      await this.#publish({ from: this.#id, keys: [k] });
+    } catch (err) {
+      this.#remember([k], []);
+      throw new CacheUnavailableError("set", err);
+    }
+  }
+
+  /** Drops keys everywhere: L1 here at once, L2, and L1 of every other process through the bus. */
+  async invalidate(keys: readonly string[]): Promise<void> {
+    if (!this.#enabled || keys.length === 0) return;
+    const ks = keys.map(normalizeKey);
+    for (const k of ks) {
+      this.#flights.invalidateKey(k);
+      this.#l1?.delete(k);
+    }
+    this.stats.invalidations_key += ks.length;
+    this.events.emit("invalidation", { kind: "key", names: [...keys] });
+    if (!this.#l2) return;
+    try {
+      await this.#call("invalidate", () => (this.#l2 as L2Driver).invalidate(ks));
+      await this.#publish({ from: this.#id, keys: ks });
+    } catch (err) {
+      this.#remember(ks, []);
+      throw new CacheUnavailableError("invalidate", err);
+    }
+  }
+
+  /** Drops every entry of the tags, in every process. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (!this.#enabled || tags.length === 0) return;
+    for (const t of tags) {
+      this.#flights.invalidateTag(t);
+      this.#l1?.deleteTag(t);
+    }
+    this.stats.invalidations_tag += tags.length;
+    this.events.emit("invalidation", { kind: "tag", names: [...tags] });
+    if (!this.#l2) return;
+    try {
+      await this.#call("invalidateTags", () => (this.#l2 as L2Driver).bumpTags(tags));
+      await this.#publish({ from: this.#id, tags: [...tags] });
+    } catch (err) {
+      this.#remember([], tags);
+      throw new CacheUnavailableError("invalidateTags", err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#l2?.close();
+  }
+
+  // ---- the load path -------------------------------------------------------------------------------
+
+  #load(
+    k: string,
+    key: string,
+    loader: Loader<unknown>,
+    o: EntryOptions,
+    staleL1: Candidate | undefined,
+    flight: Flight<CacheResult<unknown>>,
+    refresh: boolean,
+  ): { result: Promise<CacheResult<unknown>>; done: Promise<unknown> } {
+    let answerEarly: ((r: CacheResult<unknown>) => void) | undefined;
+    const early = new Promise<CacheResult<unknown>>((r) => {
+      answerEarly = r;
+    });
+    const done = this.#loadThrough(k, key, loader, o, staleL1, flight, refresh, (stale) => {
+      answerEarly?.(stale);
+    });
+    return { result: Promise.race([done, early]), done };
+  }
+
+  async #loadThrough(
+    k: string,
+    key: string,
+    loader: Loader<unknown>,
+    o: EntryOptions,
+    staleL1: Candidate | undefined,
+    flight: Flight<CacheResult<unknown>>,
+    refresh: boolean,
+    serveStaleEarly: (r: CacheResult<unknown>) => void,
+  ): Promise<CacheResult<unknown>> {
+    let stale = staleL1;
+    let version: string | undefined;
+    let tagVersions: number[] = o.tags.map(() => 0);
+    let lease: string | undefined;
+    let collapsed = false;
+
+    // L2, and the lease that makes one process load while the others wait for its fill.
+    if (this.#l2) {
+      const deadline = this.#now() + this.#leaseMs * 2;
+      for (;;) {
+        const read = await this.#readL2(k, key, o.tags);
+        if (read === undefined) break;
+        if (read.hit && !refresh) {
+          this.#count("hit_l2", key);
+          if (!flight.invalidated && this.#l1Trusted) this.#l1Fill(k, read.hit);
+          return this.#hit(read.hit, "l2", collapsed);
+        }
+        if (read.stale && (!stale || read.stale.meta.freshUntil > stale.meta.freshUntil)) stale = read.stale;
+        if (refresh && read.hit) stale = read.hit;
+        version = read.version;
+        tagVersions = read.tagVersions;
+        const token = randomBytes(8).toString("hex");
+        const acquired = await this.#call("lease", () =>
+          (this.#l2 as L2Driver).acquireLease(k, token, this.#leaseMs),
+        ).catch(() => undefined);
+        if (acquired === undefined) {
+          version = undefined;
+          break;
+        }
+        if (acquired) {
+          lease = token;
+          break;
+        }
+        // A refresh-ahead is optional work: when another process is loading already, leave it to it.
+        if (refresh && stale) return this.#hit(stale, "l2", false);
+        if (this.#now() >= deadline) break;
+        collapsed = true;
+        this.stats.collapsed++;
+        await this.#waitForFill(k, Math.min(this.#waitPollMs, deadline - this.#now()));
+      }
+    }
+
+    if (!refresh) this.#count(this.#l2 && version === undefined ? "bypass" : "miss", key);
+    let finished = false;
+    let softTimer: NodeJS.Timeout | undefined;
+    if (stale && o.softTimeout !== undefined) {
+      const early = stale;
+      softTimer = setTimeout(() => {
+        if (!finished) serveStaleEarly(this.#stale(early, key));
+      }, o.softTimeout);
+    }
+
+    try {
+      const started = this.#now();
+      let value: unknown;
+      try {
+        value = await this.#runLoader(key, loader, o);
+      } catch (error) {
+        this.stats.load_errors++;
+        this.events.emit("load_error", { key, error });
+        if (stale) return this.#stale(stale, key);
+        throw error;
+      }
+      const loadMs = this.#now() - started;
+      this.stats.loads++;
+      this.events.emit("load", { key, ms: loadMs });
+      const notFound = value === null || value === undefined;
+      if (notFound && o.negativeTtl <= 0) return { value, status: "miss", collapsed, stored: false, ttlMs: 0 };
+
+      const entry = this.#entry(value, o, loadMs, tagVersions);
+      let stored = false;
+      if (version !== undefined) {
+        const payload = encodeEntry(entry.meta, entry.body);
+        stored =
+          (await this.#call("fill", () =>
+            (this.#l2 as L2Driver).fill(k, version as string, payload, entry.meta.staleUntil - this.#now()),
+          ).catch(() => false)) === true;
+        if (!stored) this.stats.fills_rejected++;
+      }
+      // L1 takes the value only when nothing invalidated it meanwhile: in L2 (the compare-and-set) or here.
+      if ((stored || !this.#l2) && !flight.invalidated && this.#l1Trusted) {
+        this.#l1Fill(k, entry);
+        stored = true;
+      }
+      return { value, status: "miss", collapsed, stored, ttlMs: entry.meta.freshUntil - this.#now() };
+    } finally {
+      finished = true;
+      clearTimeout(softTimer);
+      if (lease) {
+        const token = lease;
+        await this.#call("release", () => (this.#l2 as L2Driver).releaseLease(k, token)).catch(() => undefined);
+        await this.#publish({ from: this.#id, filled: k }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Reads L2: a fresh hit, a stale candidate, and the versions a fill must present; undefined if bypassed. */
+  async #readL2(
+    k: string,
+    key: string,
+    tags: readonly string[],
+  ): Promise<
+    { hit?: Candidate & { body: Buffer }; stale?: Candidate; version: string; tagVersions: number[] } | undefined
+  > {
+    const l2 = this.#l2 as L2Driver;
+    let read: Awaited<ReturnType<L2Driver["read"]>>;
+    try {
+      read = await this.#call("read", () => l2.read(k, tags));
+    } catch {
+      return undefined;
+    }
+    const out = { version: read.version, tagVersions: read.tagVersions };
+    const decoded = read.payload ? decodeEntry(read.payload) : null;
+    if (!decoded) return out;
+    let current = new Map(tags.map((t, i) => [t, read.tagVersions[i] ?? 0]));
+    if (decoded.meta.tags.some((t) => !current.has(t))) {
+      const own = await this.#call("read", () => l2.readTagVersions(decoded.meta.tags)).catch(() => undefined);
+      if (!own) return undefined;
+      current = new Map(decoded.meta.tags.map((t, i) => [t, own[i] ?? 0]));
+    }
+    if (!decoded.meta.tags.every((t, i) => current.get(t) === decoded.meta.tagVersions[i])) return out;
+    const candidate = {
+      meta: decoded.meta,
+      value: this.#decodeValue(decoded.meta.kind, decoded.body),
+      body: decoded.body,
+    };
+    const now = this.#now();
+    if (now < decoded.meta.freshUntil) return { ...out, hit: candidate };
+    if (now < decoded.meta.staleUntil) return { ...out, stale: candidate };
+    return out;
+  }
+
+  #waitForFill(k: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.#leaseWaiters.get(k);
+      if (!waiters) {
+        waiters = new Set();
+        this.#leaseWaiters.set(k, waiters);
+      }
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.#leaseWaiters.get(k) === waiters) this.#leaseWaiters.delete(k);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.max(1, ms));
+      waiters.add(wake);
+    });
+  }
+
+  #maybeRefresh(k: string, key: string, e: L1Entry, loader: Loader<unknown>, o: EntryOptions, now: number) {
+    if (this.#flights.get(k) || !shouldRefreshEarly(e, now, o.refreshAhead, this.#random())) return;
+    const flight = this.#flights.start(k, o.tags, (f) =>
+      this.#load(k, key, loader, o, { value: e.value, meta: e }, f, true),
+    );
+    flight.result.catch(() => undefined);
+  }
+
+  async #runLoader<T>(key: string, loader: Loader<T>, o: EntryOptions): Promise<T> {
+    const controller = new AbortController();
+    if (o.hardTimeout === undefined) return loader({ key, signal: controller.signal });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new LoaderTimeoutError(key, o.hardTimeout as number));
+      }, o.hardTimeout);
+    });
+    try {
+      return await Promise.race([loader({ key, signal: controller.signal }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---- entries ---------------------------------------------------------------------------------------
+
+  #entry(value: unknown, o: EntryOptions, loadMs: number, tagVersions: number[]) {
+    const now = this.#now();
+    const notFound = value === null || value === undefined;
+    const ttl = notFound ? o.negativeTtl : jitteredTtl(o.ttl, o.jitter, this.#random());
+    const kind = notFound ? KIND_NOT_FOUND : Buffer.isBuffer(value) ? KIND_BINARY : KIND_SERIALIZED;
+    const body =
+      kind === KIND_NOT_FOUND
+        ? Buffer.alloc(0)
+        : kind === KIND_BINARY
+          ? (value as Buffer)
+          : this.#serializer.serialize(value);
+    const meta: EntryMeta = {
+      kind,
+      freshUntil: now + ttl,
+      staleUntil: now + ttl + (notFound ? 0 : o.staleWindow),
+      loadMs,
+      tags: [...o.tags],
+      tagVersions,
+    };
+    return { meta, body, value: notFound ? null : value };
+  }
+
+  #decodeValue(kind: number, body: Buffer): unknown {
+    if (kind === KIND_NOT_FOUND) return null;
+    if (kind === KIND_BINARY) return Buffer.from(body);
+    return this.#serializer.deserialize(body);
+  }
+
+  #l1Fill(k: string, e: { meta: EntryMeta; body: Buffer; value: unknown }) {
+    this.#l1?.set(k, { ...e.meta, value: e.value, size: e.body.length });
+  }
+
+  #hit(c: Candidate, layer: "l1" | "l2", collapsed: boolean): CacheResult<unknown> {
+    return {
+      value: c.value,
+      status: "hit",
+      layer,
+      collapsed,
+      stored: false,
+      ttlMs: Math.max(0, c.meta.freshUntil - this.#now()),
+    };
+  }
+
+  #stale(c: Candidate, key: string): CacheResult<unknown> {
+    this.#count("stale", key);
+    return { value: c.value, status: "stale", collapsed: false, stored: false, ttlMs: 0 };
+  }
+
+  #count(result: RequestResult, key: string) {
+    this.stats[result]++;
+    if (this.events.listenerCount("request") > 0) this.events.emit("request", { key, result });
+  }
+
+  // ---- L2 calls, the breaker and recovery ----------------------------------------------------------
+
+  async #call<T>(operation: string, op: () => Promise<T>): Promise<T> {
+    if (!this.#breaker.allow()) throw new BypassedError();
+    try {
+      if (this.#pendingKeys.size > 0 || this.#pendingTags.size > 0 || this.#pendingFlush) await this.#replayPending();
+      const result = await op();
+      this.#breaker.success();
+      return result;
+    } catch (error) {
+      if (!(error instanceof BypassedError)) {
+        this.#breaker.failure();
+        this.events.emit("l2_error", { operation, error });
+      }
+      throw error;
+    }
+  }
+
+  /** What could not be invalidated in L2 is kept, and replayed before L2 is used again. */
+  #remember(keys: readonly string[], tags: readonly string[]) {
+    for (const k of keys) this.#pendingKeys.add(k);
+    for (const t of tags) this.#pendingTags.add(t);
+    if (this.#pendingKeys.size + this.#pendingTags.size > this.#maxPending) {
+      this.#pendingFlush = true;
+      this.#pendingKeys.clear();
+      this.#pendingTags.clear();
+    }
+  }
+
+  #replayPending(): Promise<void> {
+    this.#replaying ??= (async () => {
+      const l2 = this.#l2 as L2Driver;
+      const keys = [...this.#pendingKeys];
+      const tags = [...this.#pendingTags];
+      const flush = this.#pendingFlush;
+      if (flush) await l2.flush();
+      if (keys.length) await l2.invalidate(keys);
+      if (tags.length) await l2.bumpTags(tags);
+      await l2.publish(flush ? { from: this.#id, all: true } : { from: this.#id, keys, tags });
+      for (const k of keys) this.#pendingKeys.delete(k);
+      for (const t of tags) this.#pendingTags.delete(t);
+      if (flush) this.#pendingFlush = false;
+    })().finally(() => {
+      this.#replaying = undefined;
+    });
+    return this.#replaying;
+  }
+
+  async #publish(m: BusMessage) {
+    await (this.#l2 as L2Driver).publish(m);
+  }
+
+  // ---- the bus ---------------------------------------------------------------------------------------
+
+  #onBusMessage(m: BusMessage) {
+    if (m.filled) {
+      const waiters = this.#leaseWaiters.get(m.filled);
+      if (waiters) for (const wake of [...waiters]) wake();
+    }
+    if (m.from === this.#id) return;
+    if (m.all) {
+      this.#l1?.clear();
+      this.#flights.invalidateAll();
+    }
+    for (const k of m.keys ?? []) {
+      this.#l1?.delete(k);
+      this.#flights.invalidateKey(k);
+    }
+    for (const t of m.tags ?? []) {
+      this.#l1?.deleteTag(t);
+      this.#flights.invalidateTag(t);
+    }
+  }
+
+  /** Evictions may have been missed while the bus was down: L1 is emptied and unused until it is back. */
+  #onBusState(up: boolean) {
+    this.#l1?.clear();
+    this.#flights.invalidateAll();
+    this.#l1Trusted = up;
+    this.events.emit("bus", { up });
+  }
+}

@@ -1,0 +1,43 @@
+import type { BreakerState } from "./circuit-breaker.ts";
+
+export type RequestResult = "hit_l1" | "hit_l2" | "miss" | "stale" | "bypass";
+
+/** The events a Cache emits, one per outcome, for logs, tests and the metrics adapter. */
+export interface CacheEvents {
+  request: [{ key: string; result: RequestResult }];
+  load: [{ key: string; ms: number }];
+  load_error: [{ key: string; error: unknown }];
+  invalidation: [{ kind: "key" | "tag"; names: string[] }];
+  breaker: [{ state: BreakerState }];
+  l2_error: [{ operation: string; error: unknown }];
+  bus: [{ up: boolean }];
+}
+
+/** Plain counters, cheap on the hot path; the metrics adapter reads them at scrape time. */
+export interface CacheStats {
+  hit_l1: number;
+  hit_l2: number;
+  miss: number;
+  stale: number;
+  bypass: number;
+  loads: number;
+  load_errors: number;
+  invalidations_key: number;
+  invalidations_tag: number;
+  collapsed: number;
+  fills_rejected: number;
+}
+
+export const newStats = (): CacheStats => ({
+  hit_l1: 0,
+  hit_l2: 0,
+  miss: 0,
+  stale: 0,
+  bypass: 0,
+  loads: 0,
+  load_errors: 0,
+  invalidations_key: 0,
+  invalidations_tag: 0,
+  collapsed: 0,
+  fills_rejected: 0,
+});

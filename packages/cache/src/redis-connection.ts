@@ -1,0 +1,71 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** `redis://host:port/db`, for a standalone server. */
+  url?: string;
+  /** Sentinel: the master's name and the sentinels. */
+  sentinel?: { name: string; sentinels: Array<{ host: string; port: number }>; password?: string };
+  /** Cluster: the seed nodes. */
+  clusterNodes?: Array<{ host: string; port: number }>;
+  /** Deadline of every command; past it the call fails and counts against the circuit breaker. */
+  commandTimeoutMs?: number;
+  /** Connection errors (refused, reset); the client reconnects by itself. Default: ignored. */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * A connection that fails fast: a command times out after a short deadline, and while the connection is
+ * down commands fail at once instead of piling up in an offline queue. It reconnects in the background.
+ */
+export function connectRedis(opts: RedisConnectionOptions): RedisClient {
+  const client = createClient(opts);
+  client.on("error", opts.onError ?? (() => {}));
+  return client;
+}
+
+function createClient(opts: RedisConnectionOptions): RedisClient {
+  const common: RedisOptions = {
+    commandTimeout: opts.commandTimeoutMs ?? 250,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResubscribe: false,
+    lazyConnect: false,
+    connectTimeout: 1000,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+  };
+  if (opts.clusterNodes?.length) {
+    return new Cluster(opts.clusterNodes, {
+      redisOptions: common,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+    });
+  }
+  if (opts.sentinel) {
+    return new Redis({
+      ...common,
+      sentinels: opts.sentinel.sentinels,
+      name: opts.sentinel.name,
+      password: opts.sentinel.password,
+    });
+  }
+  if (!opts.url) throw new Error("Redis needs a url, a sentinel setting or cluster nodes");
+  return new Redis(opts.url, common);
+}
+
+/** Resolves once the client is ready, or rejects after the deadline. */
+export function waitUntilReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      reject(new Error(`Redis not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+}

@@ -1,0 +1,154 @@
+import { Cluster, type Redis } from "ioredis";
+import type { KeySpace } from "./keys.ts";
+import type { BusMessage, L2Driver } from "./l2-driver.ts";
+import type { RedisClient } from "./redis-connection.ts";
+
+/** A key's version outlives its entries and any in-flight load by far, so a fill can always be judged. */
+const VERSION_TTL_MS = 24 * 3600 * 1000;
+
+const SCRIPTS = {
+  // KEYS: data, version. ARGV: expected version, payload, ttl ms. Stores only if nothing invalidated the key.
+  pfFill: {
+    numberOfKeys: 2,
+    lua: `local v = redis.call('GET', KEYS[2]) or '0'
+if v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`,
+  },
+  // KEYS: data, version. ARGV: payload, ttl ms, version ttl ms.
+  pfSet: {
+    numberOfKeys: 2,
+    lua: `redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+  },
+  // KEYS: data, version. ARGV: version ttl ms.
+  pfInvalidate: {
+    numberOfKeys: 2,
+    lua: `redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1`,
+  },
+  // KEYS: lease. ARGV: token.
+  pfRelease: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
+} as const;
+
+type ScriptClient = RedisClient & {
+  pfFill(data: string, version: string, expected: string, payload: Buffer, ttl: number): Promise<number>;
+  pfSet(data: string, version: string, payload: Buffer, ttl: number, versionTtl: number): Promise<number>;
+  pfInvalidate(data: string, version: string, versionTtl: number): Promise<number>;
+  pfRelease(lease: string, token: string): Promise<number>;
+};
+
+const toVersion = (v: string | null) => (v === null ? 0 : Number(v));
+
+/** L2 on Redis (standalone, Sentinel or Cluster): entries, versions, leases and the pub/sub bus. */
+export function createRedisL2(client: RedisClient, subscriber: RedisClient, keys: KeySpace): L2Driver {
+  for (const [name, s] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  }
+  const redis = client as ScriptClient;
+
+  return {
+    async read(key, tags) {
+      const [[payload, version], tagVersions] = await Promise.all([
+        redis.mgetBuffer(keys.data(key), keys.version(key)),
+        tags.length > 0 ? redis.mget(...tags.map((t) => keys.tag(t))) : Promise.resolve([] as Array<string | null>),
+      ]);
+      return {
+        payload: payload ?? null,
+        version: version ? version.toString() : "0",
+        tagVersions: tagVersions.map(toVersion),
+      };
+    },
+    async fill(key, expectedVersion, payload, ttlMs) {
+      return (
+        (await redis.pfFill(
+          keys.data(key),
+          keys.version(key),
+          expectedVersion,
+          payload,
+          Math.max(1, Math.ceil(ttlMs)),
+        )) === 1
+      );
+    },
+    async set(key, payload, ttlMs) {
+      await redis.pfSet(keys.data(key), keys.version(key), payload, Math.max(1, Math.ceil(ttlMs)), VERSION_TTL_MS);
+    },
+    async invalidate(list) {
+      await Promise.all(list.map((k) => redis.pfInvalidate(keys.data(k), keys.version(k), VERSION_TTL_MS)));
+    },
+    async bumpTags(tags) {
+      await Promise.all(tags.map((t) => redis.incr(keys.tag(t))));
+    },
+    async readTagVersions(tags) {
+      if (tags.length === 0) return [];
+      return (await redis.mget(...tags.map((t) => keys.tag(t)))).map(toVersion);
+    },
+    async acquireLease(key, token, ttlMs) {
+      return (await redis.set(keys.lease(key), token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) === "OK";
+    },
+    async releaseLease(key, token) {
+      await redis.pfRelease(keys.lease(key), token);
+    },
+    async flush() {
+      const nodes: Redis[] = client instanceof Cluster ? client.nodes("master") : [client as Redis];
+      for (const node of nodes) {
+        let cursor = "0";
+        do {
+          const [next, found] = await node.scan(cursor, "MATCH", keys.pattern, "COUNT", 1000);
+          cursor = next;
+          // Entries only: versions must survive, or an in-flight fill could match a reset version.
+          const entries = found.filter((k) => k.endsWith(":d"));
+          if (entries.length > 0) await Promise.all(entries.map((k) => node.unlink(k)));
+        } while (cursor !== "0");
+      }
+    },
+    async publish(message) {
+      await redis.publish(keys.channel, JSON.stringify(message));
+    },
+    async subscribe(onMessage, onBusState) {
+      let up = false;
+      const down = () => {
+        if (up) {
+          up = false;
+          onBusState(false);
+        }
+      };
+      subscriber.on("message", (channel: string, text: string) => {
+        if (channel !== keys.channel) return;
+        try {
+          onMessage(JSON.parse(text) as BusMessage);
+        } catch {
+          // A message that is not ours is ignored.
+        }
+      });
+      subscriber.on("close", down);
+      subscriber.on("end", down);
+      subscriber.on("reconnecting", down);
+      const join = async () => {
+        try {
+          await subscriber.subscribe(keys.channel);
+          if (!up) {
+            up = true;
+            onBusState(true);
+          }
+        } catch {
+          down();
+        }
+      };
+      subscriber.on("ready", () => void join());
+      if (subscriber.status === "ready") await join();
+    },
+    async close() {
+      subscriber.disconnect();
+      client.disconnect();
+    },
+  };
+}
