@@ -117,6 +117,9 @@ export class Cache {
   #pendingTags = new Set<string>();
   #pendingFlush = false;
   #replaying: Promise<void> | undefined;
+  #recoveryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #recoveryMs: number;
 
   constructor(opts: CacheOptions) {
     this.name = opts.name;
@@ -131,9 +134,10 @@ export class Cache {
     this.#maxPending = opts.maxPendingInvalidations ?? 10_000;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
+    this.#recoveryMs = opts.breaker?.openMs ?? 1000;
     this.#breaker = new CircuitBreaker({
       failureThreshold: opts.breaker?.failureThreshold ?? 3,
-      openMs: opts.breaker?.openMs ?? 1000,
+      openMs: this.#recoveryMs,
       now: this.#now,
       onStateChange: (state) => this.events.emit("breaker", { state }),
     });
@@ -194,7 +198,8 @@ export class Cache {
       }
     }
     const running = this.#flights.get(k);
-    if (running) {
+    // A load that an invalidation overtook may return what it read before the write: not to be joined.
+    if (running && !running.invalidated) {
       this.stats.collapsed++;
       return { ...((await running.result) as CacheResult<T>), collapsed: true };
     }
@@ -266,6 +271,8 @@ export class Cache {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#recoveryTimer);
     await this.#l2?.close();
   }
 
@@ -535,7 +542,7 @@ export class Cache {
   async #call<T>(operation: string, op: () => Promise<T>): Promise<T> {
     if (!this.#breaker.allow()) throw new BypassedError();
     try {
-      if (this.#pendingKeys.size > 0 || this.#pendingTags.size > 0 || this.#pendingFlush) await this.#replayPending();
+      if (this.#hasPending()) await this.#replayPending();
       const result = await op();
       this.#breaker.success();
       return result;
@@ -557,6 +564,22 @@ export class Cache {
       this.#pendingKeys.clear();
       this.#pendingTags.clear();
     }
+    this.#scheduleRecovery();
+  }
+
+  /** Replays kept invalidations as soon as L2 answers again, even if no request comes to trigger it. */
+  #scheduleRecovery() {
+    if (this.#recoveryTimer || this.#closed) return;
+    this.#recoveryTimer = setTimeout(() => {
+      this.#recoveryTimer = undefined;
+      if (!this.#hasPending()) return;
+      this.#call("recover", async () => undefined).catch(() => this.#scheduleRecovery());
+    }, this.#recoveryMs);
+    this.#recoveryTimer.unref();
+  }
+
+  #hasPending() {
+    return this.#pendingKeys.size > 0 || this.#pendingTags.size > 0 || this.#pendingFlush;
   }
 
   #replayPending(): Promise<void> {

@@ -1,0 +1,31 @@
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { Cache } from "../src/cache.ts";
+import { registerCacheMetrics } from "../src/metrics.ts";
+
+describe("registerCacheMetrics", () => {
+  it("exposes the DESIGN.md metric names per cache, counting each outcome once", async () => {
+    const registry = new Registry();
+    const a = new Cache({ name: "products" });
+    const b = new Cache({ name: "off", enabled: false });
+    registerCacheMetrics(a, registry);
+    registerCacheMetrics(b, registry);
+    await a.getOrLoad("k", async () => 1);
+    await a.getOrLoad("k", async () => 1);
+    await a.getOrLoad("e", async () => Promise.reject(new Error("x"))).catch(() => {});
+    await a.invalidate(["k"]);
+    await a.invalidateTags(["t"]);
+    await b.getOrLoad("k", async () => 1);
+    let text = await registry.metrics();
+    expect(text).toContain('cache_requests_total{cache="products",result="hit_l1"} 1');
+    expect(text).toContain('cache_requests_total{cache="products",result="miss"} 2');
+    expect(text).toContain('cache_requests_total{cache="off",result="bypass"} 1');
+    expect(text).toContain('cache_loads_total{cache="products"} 1');
+    expect(text).toContain('cache_load_errors_total{cache="products"} 1');
+    expect(text).toContain('cache_invalidations_total{cache="products",kind="key"} 1');
+    expect(text).toContain('cache_invalidations_total{cache="products",kind="tag"} 1');
+    await a.getOrLoad("k", async () => 1);
+    text = await registry.metrics();
+    expect(text).toContain('cache_requests_total{cache="products",result="miss"} 3');
+  });
+});
