@@ -81,8 +81,6 @@ export type Loader<T> = (ctx: { key: string; signal: AbortSignal }) => Promise<T
 
 const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 interface Candidate {
   value: unknown;
   meta: EntryMeta;
@@ -317,7 +315,7 @@ export class Cache {
     if (this.#l2) {
       const deadline = this.#now() + this.#leaseMs * 2;
       for (;;) {
-        const read = await this.#readL2(k, key, o.tags);
+        const read = await this.#readL2(k, o.tags);
         if (read === undefined) break;
         if (read.hit && !refresh) {
           this.#count("hit_l2", key);
@@ -406,7 +404,6 @@ export class Cache {
   /** Reads L2: a fresh hit, a stale candidate, and the versions a fill must present; undefined if bypassed. */
   async #readL2(
     k: string,
-    key: string,
     tags: readonly string[],
   ): Promise<
     { hit?: Candidate & { body: Buffer }; stale?: Candidate; version: string; tagVersions: number[] } | undefined

@@ -89,7 +89,7 @@ describe("Redis faults", () => {
     await reader.getOrLoad("k", load);
     const admin = new Redis(redis.url);
     // Commands wait, so they time out; the data stays, as in a network partition.
-    await admin.client("PAUSE", 1000, "ALL");
+    await admin.call("CLIENT", "PAUSE", "1000", "ALL");
     db.set("k", "v2");
     const started = performance.now();
     await expect(writer.invalidate(["k"])).rejects.toBeInstanceOf(CacheUnavailableError);
@@ -107,7 +107,7 @@ describe("Redis faults", () => {
     let v = 1;
     await p.getOrLoad("k", async () => v);
     const admin = new Redis(redis.url);
-    await admin.client("KILL", "TYPE", "pubsub");
+    await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
     await until(() => events.length >= 2 && p.l1Trusted);
     v = 2;
     // L1 was emptied: the value comes again from L2, not from an L1 that may have missed evictions.
