@@ -81,9 +81,18 @@ export type Loader<T> = (ctx: { key: string; signal: AbortSignal }) => Promise<T
 
 const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
 
+/** Loaders without a hard timeout are never aborted; one shared signal spares an allocation per load. */
+const NEVER_ABORTED = new AbortController().signal;
+
 interface Candidate {
   value: unknown;
   meta: EntryMeta;
+}
+
+interface L2Lookup {
+  hit?: Candidate & { body: Buffer };
+  stale?: Candidate;
+  tagVersions: number[];
 }
 
 /**
@@ -111,6 +120,9 @@ export class Cache {
   readonly #flights = new SingleFlight<CacheResult<unknown>>();
   readonly #leaseWaiters = new Map<string, Set<() => void>>();
   #l1Trusted: boolean;
+  /** Counts every invalidation this process learns of; an L1 fill after an L2 read needs it unchanged. */
+  #epoch = 0;
+  #leaseCounter = 0;
   #pendingKeys = new Set<string>();
   #pendingTags = new Set<string>();
   #pendingFlush = false;
@@ -195,14 +207,29 @@ export class Cache {
         else this.#l1.delete(k);
       }
     }
-    const running = this.#flights.get(k);
+    let running = this.#flights.get(k);
     // A load that an invalidation overtook may return what it read before the write: not to be joined.
-    if (running && !running.invalidated) {
-      this.stats.collapsed++;
-      return { ...((await running.result) as CacheResult<T>), collapsed: true };
+    if (running && !running.invalidated) return this.#join<T>(running);
+    let first: L2Lookup | undefined;
+    if (this.#l2) {
+      // The hit path reads the entry alone; the version a fill needs is read only on a miss.
+      const epoch = this.#epoch;
+      first = await this.#readL2(k, o.tags);
+      if (first?.hit) {
+        this.#count("hit_l2", key);
+        if (epoch === this.#epoch && this.#l1Trusted) this.#l1Fill(k, first.hit);
+        return this.#hit(first.hit, "l2", false) as CacheResult<T>;
+      }
+      running = this.#flights.get(k);
+      if (running && !running.invalidated) return this.#join<T>(running);
     }
-    const flight = this.#flights.start(k, o.tags, (f) => this.#load(k, key, loader, o, stale, f, false));
+    const flight = this.#flights.start(k, o.tags, (f) => this.#load(k, key, loader, o, stale, f, false, first));
     return flight.result as Promise<CacheResult<T>>;
+  }
+
+  async #join<T>(running: Flight<CacheResult<unknown>>): Promise<CacheResult<T>> {
+    this.stats.collapsed++;
+    return { ...((await running.result) as CacheResult<T>), collapsed: true };
   }
 
   /** Write-through: stores `value` as the new truth (after the write to the database committed). */
@@ -210,6 +237,7 @@ export class Cache {
     if (!this.#enabled) return;
     const o = options ? { ...this.#defaults, ...options } : this.#defaults;
     const k = normalizeKey(key);
+    this.#epoch++;
     this.#flights.invalidateKey(k);
     this.#l1?.delete(k);
     if (!this.#l2) {
@@ -233,6 +261,7 @@ export class Cache {
   async invalidate(keys: readonly string[]): Promise<void> {
     if (!this.#enabled || keys.length === 0) return;
     const ks = keys.map(normalizeKey);
+    this.#epoch++;
     for (const k of ks) {
       this.#flights.invalidateKey(k);
       this.#l1?.delete(k);
@@ -252,6 +281,7 @@ export class Cache {
   /** Drops every entry of the tags, in every process. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (!this.#enabled || tags.length === 0) return;
+    this.#epoch++;
     for (const t of tags) {
       this.#flights.invalidateTag(t);
       this.#l1?.deleteTag(t);
@@ -284,12 +314,13 @@ export class Cache {
     staleL1: Candidate | undefined,
     flight: Flight<CacheResult<unknown>>,
     refresh: boolean,
+    first: L2Lookup | undefined | null,
   ): { result: Promise<CacheResult<unknown>>; done: Promise<unknown> } {
     let answerEarly: ((r: CacheResult<unknown>) => void) | undefined;
     const early = new Promise<CacheResult<unknown>>((r) => {
       answerEarly = r;
     });
-    const done = this.#loadThrough(k, key, loader, o, staleL1, flight, refresh, (stale) => {
+    const done = this.#loadThrough(k, key, loader, o, staleL1, flight, refresh, first, (stale) => {
       answerEarly?.(stale);
     });
     return { result: Promise.race([done, early]), done };
@@ -303,6 +334,7 @@ export class Cache {
     staleL1: Candidate | undefined,
     flight: Flight<CacheResult<unknown>>,
     refresh: boolean,
+    first: L2Lookup | undefined | null,
     serveStaleEarly: (r: CacheResult<unknown>) => void,
   ): Promise<CacheResult<unknown>> {
     let stale = staleL1;
@@ -313,9 +345,10 @@ export class Cache {
 
     // L2, and the lease that makes one process load while the others wait for its fill.
     if (this.#l2) {
+      const l2 = this.#l2;
       const deadline = this.#now() + this.#leaseMs * 2;
+      let read = first === null ? await this.#readL2(k, o.tags) : first;
       for (;;) {
-        const read = await this.#readL2(k, o.tags);
         if (read === undefined) break;
         if (read.hit && !refresh) {
           this.#count("hit_l2", key);
@@ -324,17 +357,19 @@ export class Cache {
         }
         if (read.stale && (!stale || read.stale.meta.freshUntil > stale.meta.freshUntil)) stale = read.stale;
         if (refresh && read.hit) stale = read.hit;
-        version = read.version;
         tagVersions = read.tagVersions;
-        const token = randomBytes(8).toString("hex");
-        const acquired = await this.#call("lease", () =>
-          (this.#l2 as L2Driver).acquireLease(k, token, this.#leaseMs),
+        const token = `${this.#id}:${++this.#leaseCounter}`;
+        // The version is read before the loader runs: a fill presents it back, and loses to any
+        // invalidation in between.
+        const got = await this.#call("lease", () =>
+          Promise.all([l2.readVersion(k), l2.acquireLease(k, token, this.#leaseMs)]),
         ).catch(() => undefined);
-        if (acquired === undefined) {
+        if (got === undefined) {
           version = undefined;
           break;
         }
-        if (acquired) {
+        version = got[0];
+        if (got[1]) {
           lease = token;
           break;
         }
@@ -344,6 +379,7 @@ export class Cache {
         collapsed = true;
         this.stats.collapsed++;
         await this.#waitForFill(k, Math.min(this.#waitPollMs, deadline - this.#now()));
+        read = await this.#readL2(k, o.tags);
       }
     }
 
@@ -378,9 +414,19 @@ export class Cache {
       let stored = false;
       if (version !== undefined) {
         const payload = encodeEntry(entry.meta, entry.body);
+        const token = lease;
+        // The fill releases the lease itself (and wakes the waiters), so `finally` has nothing left to do.
+        lease = undefined;
         stored =
           (await this.#call("fill", () =>
-            (this.#l2 as L2Driver).fill(k, version as string, payload, entry.meta.staleUntil - this.#now()),
+            (this.#l2 as L2Driver).fill(
+              k,
+              version as string,
+              payload,
+              entry.meta.staleUntil - this.#now(),
+              token,
+              this.#id,
+            ),
           ).catch(() => false)) === true;
         if (!stored) this.stats.fills_rejected++;
       }
@@ -401,13 +447,8 @@ export class Cache {
     }
   }
 
-  /** Reads L2: a fresh hit, a stale candidate, and the versions a fill must present; undefined if bypassed. */
-  async #readL2(
-    k: string,
-    tags: readonly string[],
-  ): Promise<
-    { hit?: Candidate & { body: Buffer }; stale?: Candidate; version: string; tagVersions: number[] } | undefined
-  > {
+  /** Reads an entry from L2: a fresh hit or a stale candidate, and the tags' versions; undefined if bypassed. */
+  async #readL2(k: string, tags: readonly string[]): Promise<L2Lookup | undefined> {
     const l2 = this.#l2 as L2Driver;
     let read: Awaited<ReturnType<L2Driver["read"]>>;
     try {
@@ -415,24 +456,24 @@ export class Cache {
     } catch {
       return undefined;
     }
-    const out = { version: read.version, tagVersions: read.tagVersions };
+    const out: L2Lookup = { tagVersions: read.tagVersions };
     const decoded = read.payload ? decodeEntry(read.payload) : null;
     if (!decoded) return out;
-    let current = new Map(tags.map((t, i) => [t, read.tagVersions[i] ?? 0]));
-    if (decoded.meta.tags.some((t) => !current.has(t))) {
-      const own = await this.#call("read", () => l2.readTagVersions(decoded.meta.tags)).catch(() => undefined);
-      if (!own) return undefined;
-      current = new Map(decoded.meta.tags.map((t, i) => [t, own[i] ?? 0]));
+    const { meta, body } = decoded;
+    if (meta.tags.length > 0) {
+      let current: number[] = read.tagVersions;
+      if (meta.tags.length !== tags.length || meta.tags.some((t, i) => t !== tags[i])) {
+        const own = await this.#call("read", () => l2.readTagVersions(meta.tags)).catch(() => undefined);
+        if (!own) return undefined;
+        current = own;
+      }
+      if (!meta.tags.every((_, i) => current[i] === meta.tagVersions[i])) return out;
     }
-    if (!decoded.meta.tags.every((t, i) => current.get(t) === decoded.meta.tagVersions[i])) return out;
-    const candidate = {
-      meta: decoded.meta,
-      value: this.#decodeValue(decoded.meta.kind, decoded.body),
-      body: decoded.body,
-    };
     const now = this.#now();
-    if (now < decoded.meta.freshUntil) return { ...out, hit: candidate };
-    if (now < decoded.meta.staleUntil) return { ...out, stale: candidate };
+    if (now >= meta.staleUntil) return out;
+    const candidate = { meta, value: this.#decodeValue(meta.kind, body), body };
+    if (now < meta.freshUntil) out.hit = candidate;
+    else out.stale = candidate;
     return out;
   }
 
@@ -457,14 +498,14 @@ export class Cache {
   #maybeRefresh(k: string, key: string, e: L1Entry, loader: Loader<unknown>, o: EntryOptions, now: number) {
     if (this.#flights.get(k) || !shouldRefreshEarly(e, now, o.refreshAhead, this.#random())) return;
     const flight = this.#flights.start(k, o.tags, (f) =>
-      this.#load(k, key, loader, o, { value: e.value, meta: e }, f, true),
+      this.#load(k, key, loader, o, { value: e.value, meta: e }, f, true, null),
     );
     flight.result.catch(() => undefined);
   }
 
   async #runLoader<T>(key: string, loader: Loader<T>, o: EntryOptions): Promise<T> {
+    if (o.hardTimeout === undefined) return loader({ key, signal: NEVER_ABORTED });
     const controller = new AbortController();
-    if (o.hardTimeout === undefined) return loader({ key, signal: controller.signal });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -610,6 +651,7 @@ export class Cache {
       if (waiters) for (const wake of [...waiters]) wake();
     }
     if (m.from === this.#id) return;
+    if (m.all || m.keys?.length || m.tags?.length) this.#epoch++;
     if (m.all) {
       this.#l1?.clear();
       this.#flights.invalidateAll();
@@ -626,6 +668,7 @@ export class Cache {
 
   /** Evictions may have been missed while the bus was down: L1 is emptied and unused until it is back. */
   #onBusState(up: boolean) {
+    this.#epoch++;
     this.#l1?.clear();
     this.#flights.invalidateAll();
     this.#l1Trusted = up;

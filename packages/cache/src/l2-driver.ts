@@ -2,8 +2,6 @@
 export interface L2Read {
   /** The stored entry, or null. */
   payload: Buffer | null;
-  /** The key's version now; a fill must present it back (compare-and-set). */
-  version: string;
   /** Current versions of the tags asked for, in order (0 when a tag was never bumped). */
   tagVersions: number[];
 }
@@ -22,9 +20,22 @@ export interface BusMessage {
 }
 
 export interface L2Driver {
+  /** The entry and the current versions of the given tags; one round trip. */
   read(key: string, tags: readonly string[]): Promise<L2Read>;
-  /** Stores the entry only if the key's version is still `expectedVersion`; true when stored. */
-  fill(key: string, expectedVersion: string, payload: Buffer, ttlMs: number): Promise<boolean>;
+  /** The key's version; a fill must present it back (compare-and-set). Read before the loader runs. */
+  readVersion(key: string): Promise<string>;
+  /**
+   * Stores the entry only if the key's version is still `expectedVersion`; true when stored. With a lease
+   * token, also releases that lease and tells the waiters (`filled` on the bus), in the same round trip.
+   */
+  fill(
+    key: string,
+    expectedVersion: string,
+    payload: Buffer,
+    ttlMs: number,
+    leaseToken?: string,
+    from?: string,
+  ): Promise<boolean>;
   /** Write-through: bumps the key's version (so in-flight fills lose) and stores the new entry. */
   set(key: string, payload: Buffer, ttlMs: number): Promise<void>;
   /** Bumps each key's version and deletes its entry. */

@@ -56,14 +56,21 @@ export function createMemoryL2(store: MemoryL2Store, keys: KeySpace): L2Driver {
       const payload = store.get(keys.data(key));
       return {
         payload: payload === null ? null : (payload as Buffer),
-        version: version(key),
         tagVersions: tags.map((t) => Number(store.get(keys.tag(t)) ?? 0)),
       };
     },
-    async fill(key, expectedVersion, payload, ttlMs) {
-      if (version(key) !== expectedVersion) return false;
-      store.set(keys.data(key), payload, ttlMs);
-      return true;
+    async readVersion(key) {
+      return version(key);
+    },
+    async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
+      const stored = version(key) === expectedVersion;
+      if (stored) store.set(keys.data(key), payload, ttlMs);
+      if (leaseToken) {
+        if (store.get(keys.lease(key)) === leaseToken) store.delete(keys.lease(key));
+        const message: BusMessage = { from: from ?? "", filled: key };
+        setImmediate(() => store.bus.emit(keys.channel, message));
+      }
+      return stored;
     },
     async set(key, payload, ttlMs) {
       bump(keys.version(key));

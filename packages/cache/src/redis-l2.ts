@@ -15,6 +15,19 @@ if v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`,
   },
+  // KEYS: data, version, lease. ARGV: expected version, payload, ttl ms, lease token, channel, message.
+  // The fill, the release of the lease and the wake-up of its waiters in one round trip.
+  pfFillRelease: {
+    numberOfKeys: 3,
+    lua: `local stored = 0
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  stored = 1
+end
+if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return stored`,
+  },
   // KEYS: data, version. ARGV: payload, ttl ms, version ttl ms.
   pfSet: {
     numberOfKeys: 2,
@@ -41,6 +54,17 @@ return 0`,
 
 type ScriptClient = RedisClient & {
   pfFill(data: string, version: string, expected: string, payload: Buffer, ttl: number): Promise<number>;
+  pfFillRelease(
+    data: string,
+    version: string,
+    lease: string,
+    expected: string,
+    payload: Buffer,
+    ttl: number,
+    token: string,
+    channel: string,
+    message: string,
+  ): Promise<number>;
   pfSet(data: string, version: string, payload: Buffer, ttl: number, versionTtl: number): Promise<number>;
   pfInvalidate(data: string, version: string, versionTtl: number): Promise<number>;
   pfRelease(lease: string, token: string): Promise<number>;
@@ -57,26 +81,32 @@ export function createRedisL2(client: RedisClient, subscriber: RedisClient, keys
 
   return {
     async read(key, tags) {
-      const [[payload, version], tagVersions] = await Promise.all([
-        redis.mgetBuffer(keys.data(key), keys.version(key)),
-        tags.length > 0 ? redis.mget(...tags.map((t) => keys.tag(t))) : Promise.resolve([] as Array<string | null>),
+      if (tags.length === 0) return { payload: await redis.getBuffer(keys.data(key)), tagVersions: [] };
+      const [payload, tagVersions] = await Promise.all([
+        redis.getBuffer(keys.data(key)),
+        redis.mget(...tags.map((t) => keys.tag(t))),
       ]);
-      return {
-        payload: payload ?? null,
-        version: version ? version.toString() : "0",
-        tagVersions: tagVersions.map(toVersion),
-      };
+      return { payload, tagVersions: tagVersions.map(toVersion) };
     },
-    async fill(key, expectedVersion, payload, ttlMs) {
-      return (
-        (await redis.pfFill(
-          keys.data(key),
-          keys.version(key),
-          expectedVersion,
-          payload,
-          Math.max(1, Math.ceil(ttlMs)),
-        )) === 1
-      );
+    async readVersion(key) {
+      return (await redis.get(keys.version(key))) ?? "0";
+    },
+    async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      const stored = leaseToken
+        ? await redis.pfFillRelease(
+            keys.data(key),
+            keys.version(key),
+            keys.lease(key),
+            expectedVersion,
+            payload,
+            ttl,
+            leaseToken,
+            keys.channel,
+            JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage),
+          )
+        : await redis.pfFill(keys.data(key), keys.version(key), expectedVersion, payload, ttl);
+      return stored === 1;
     },
     async set(key, payload, ttlMs) {
       await redis.pfSet(keys.data(key), keys.version(key), payload, Math.max(1, Math.ceil(ttlMs)), VERSION_TTL_MS);

@@ -1,0 +1,40 @@
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runCacheBench } from "./cache-bench.ts";
+
+const HELP = `Printfab benchmarks.
+
+Usage: npm run bench -- <suite> [--seconds N] [--quick]
+
+Suites:
+  cache   the cache engine against raw ioredis, BentoCache and cache-manager on one Redis
+          (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed)
+
+Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
+`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { seconds: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+});
+const suite = positionals[0];
+if (values.help || !suite) {
+  process.stdout.write(HELP);
+  process.exit(values.help ? 0 : 2);
+}
+const seconds = values.seconds ? Number(values.seconds) : values.quick ? 1 : 3;
+if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+  process.stderr.write("--seconds must be a number from 0 to 600\n");
+  process.exit(2);
+}
+const out = fileURLToPath(new URL("../reports", import.meta.url));
+await mkdir(fileURLToPath(new URL("../results", import.meta.url)), { recursive: true });
+switch (suite) {
+  case "cache":
+    await runCacheBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", seconds, out });
+    break;
+  default:
+    process.stderr.write(`unknown suite '${suite}'\n${HELP}`);
+    process.exit(2);
+}
