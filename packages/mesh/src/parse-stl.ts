@@ -1,0 +1,78 @@
+import { assertFinite, type Mesh, MeshError } from "./mesh.ts";
+
+const HEADER = 80;
+const RECORD = 50;
+
+/**
+ * Binary or ASCII STL. A file is binary when its size is exactly 84 + 50 x the triangle count in its
+ * header, whatever its first bytes say (binary headers often start with "solid" too).
+ */
+export function parseStl(bytes: Uint8Array): Mesh {
+  if (bytes.length >= HEADER + 4) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const count = view.getUint32(HEADER, true);
+    if (HEADER + 4 + count * RECORD === bytes.length) return parseBinary(view, count);
+  }
+  if (looksAscii(bytes)) return parseAscii(bytes);
+  if (bytes.length < HEADER + 4) throw new MeshError(`file too short for a binary STL (${bytes.length} bytes)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(HEADER, true);
+  throw new MeshError(
+    `binary STL says ${count} triangles (${HEADER + 4 + count * RECORD} bytes) but the file has ${bytes.length} bytes: truncated or corrupt`,
+  );
+}
+
+function looksAscii(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 512)).toString("latin1");
+  return /^\s*solid\b/.test(head) && /facet|endsolid/.test(head);
+}
+
+function parseBinary(view: DataView, count: number): Mesh {
+  if (count === 0) throw new MeshError("STL has no triangles");
+  const positions = new Float32Array(count * 9);
+  let o = HEADER + 4 + 12;
+  for (let t = 0, p = 0; t < count; t++, o += RECORD) {
+    for (let j = 0; j < 9; j++) positions[p++] = view.getFloat32(o + j * 4, true);
+  }
+  assertFinite(positions);
+  return { positions, triangleCount: count };
+}
+
+function parseAscii(bytes: Uint8Array): Mesh {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  const coords: number[] = [];
+  const re = /vertex\s+(\S+)\s+(\S+)\s+(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) coords.push(Number(m[1]), Number(m[2]), Number(m[3]));
+  if (coords.length === 0) throw new MeshError("ASCII STL has no vertices");
+  if (coords.length % 9 !== 0) throw new MeshError("ASCII STL has a facet without exactly three vertices");
+  const positions = Float32Array.from(coords);
+  assertFinite(positions);
+  return { positions, triangleCount: coords.length / 9 };
+}
+
+/** Writes a binary STL (normals zero: readers recompute them). */
+export function toBinaryStl(mesh: Mesh, header = "printfab"): Buffer {
+  const buf = Buffer.alloc(HEADER + 4 + mesh.triangleCount * RECORD);
+  buf.write(header.slice(0, HEADER), 0, "latin1");
+  buf.writeUInt32LE(mesh.triangleCount, HEADER);
+  let o = HEADER + 4;
+  for (let t = 0; t < mesh.triangleCount; t++, o += RECORD) {
+    for (let j = 0; j < 9; j++) buf.writeFloatLE(mesh.positions[t * 9 + j] as number, o + 12 + j * 4);
+  }
+  return buf;
+}
+
+/** Writes an ASCII STL. */
+export function toAsciiStl(mesh: Mesh, name = "printfab"): string {
+  const lines = [`solid ${name}`];
+  for (let t = 0; t < mesh.triangleCount; t++) {
+    lines.push("  facet normal 0 0 0", "    outer loop");
+    for (let v = 0; v < 3; v++) {
+      const i = t * 9 + v * 3;
+      lines.push(`      vertex ${mesh.positions[i]} ${mesh.positions[i + 1]} ${mesh.positions[i + 2]}`);
+    }
+    lines.push("    endloop", "  endfacet");
+  }
+  lines.push(`endsolid ${name}`);
+  return lines.join("\n");
+}

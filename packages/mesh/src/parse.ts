@@ -1,0 +1,26 @@
+import { type Mesh, MeshError, type MeshFormat } from "./mesh.ts";
+import { parse3mf } from "./parse-3mf.ts";
+import { parseObj } from "./parse-obj.ts";
+import { parseStl } from "./parse-stl.ts";
+
+/** Guesses the format from the bytes: zip magic is 3MF, OBJ has `v`/`f` lines, the rest is tried as STL. */
+export function detectFormat(bytes: Uint8Array): MeshFormat {
+  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)
+    return "3mf";
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096)).toString("latin1");
+  if (/^\s*solid\b/.test(head)) return "stl";
+  if (/^(v|f|vn|vt|o|g|#|mtllib|usemtl|s)\s/m.test(head) && !/[\x00-\x08\x0e-\x1f]/.test(head)) return "obj";
+  return "stl";
+}
+
+export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(bytes)): Mesh {
+  if (bytes.length === 0) throw new MeshError("the file is empty");
+  switch (format) {
+    case "stl":
+      return parseStl(bytes);
+    case "obj":
+      return parseObj(bytes);
+    case "3mf":
+      return parse3mf(bytes);
+  }
+}

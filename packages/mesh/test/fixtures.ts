@@ -1,0 +1,30 @@
+import { strToU8, zipSync } from "fflate";
+import type { Mesh } from "../src/mesh.ts";
+
+/** A 3MF archive of the mesh (one object, vertices shared per triangle corner), in the given unit. */
+export function to3mf(mesh: Mesh, opts: { unit?: string; items?: Array<{ transform?: string }> } = {}): Uint8Array {
+  const verts: string[] = [];
+  const tris: string[] = [];
+  for (let t = 0; t < mesh.triangleCount; t++) {
+    for (let v = 0; v < 3; v++) {
+      const i = t * 9 + v * 3;
+      verts.push(`<vertex x="${mesh.positions[i]}" y="${mesh.positions[i + 1]}" z="${mesh.positions[i + 2]}"/>`);
+    }
+    tris.push(`<triangle v1="${t * 3}" v2="${t * 3 + 1}" v3="${t * 3 + 2}"/>`);
+  }
+  const items = (opts.items ?? [{}])
+    .map((it) => `<item objectid="1"${it.transform ? ` transform="${it.transform}"` : ""}/>`)
+    .join("");
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<model unit="${opts.unit ?? "millimeter"}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">
+ <resources><object id="1" type="model"><mesh><vertices>${verts.join("")}</vertices><triangles>${tris.join("")}</triangles></mesh></object></resources>
+ <build>${items}</build>
+</model>`;
+  return zipSync({
+    "[Content_Types].xml": strToU8('<?xml version="1.0"?><Types/>'),
+    "_rels/.rels": strToU8(
+      '<Relationships><Relationship Target="/3D/3dmodel.model" Id="rel0" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>',
+    ),
+    "3D/3dmodel.model": strToU8(xml),
+  });
+}
