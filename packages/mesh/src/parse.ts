@@ -9,8 +9,17 @@ export function detectFormat(bytes: Uint8Array): MeshFormat {
     return "3mf";
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096)).toString("latin1");
   if (/^\s*solid\b/.test(head)) return "stl";
-  if (/^(v|f|vn|vt|o|g|#|mtllib|usemtl|s)\s/m.test(head) && !/[\x00-\x08\x0e-\x1f]/.test(head)) return "obj";
+  if (/^(v|f|vn|vt|o|g|#|mtllib|usemtl|s)\s/m.test(head) && !hasBinaryBytes(head)) return "obj";
   return "stl";
+}
+
+/** Control characters other than tab, newline and carriage return mark a binary file. */
+function hasBinaryBytes(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 9 || (c > 13 && c < 32)) return true;
+  }
+  return false;
 }
 
 export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(bytes)): Mesh {

@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { box, cylinder } from "../src/generate.ts";
 import { measureBasic } from "../src/measure.ts";
 import { renderPreview } from "../src/preview.ts";
-import { PRICING, priceModel } from "../src/pricing.ts";
+import { PRICING, type PricingOptions, priceModel } from "../src/pricing.ts";
 
 describe("priceModel", () => {
   const cube = measureBasic(box(20, 20, 20));
-  const base = { material: "PLA" as const, infill: 0.2, layerHeightMm: 0.2, quantity: 1 };
+  const base: PricingOptions = { material: "PLA", infill: 0.2, layerHeightMm: 0.2, quantity: 1 };
 
   it("follows the documented formula", () => {
     const q = priceModel(cube, base);
