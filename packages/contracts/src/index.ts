@@ -1,4 +1,5 @@
 export * from "./customer.ts";
 export * from "./mes-orders-client.ts";
+export * from "./model.ts";
 export * from "./order.ts";
 export * from "./product.ts";

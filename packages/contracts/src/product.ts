@@ -15,6 +15,8 @@ export const ProductSchema = Type.Object({
   material: Type.Enum([...MATERIALS]),
   priceCents: Type.Integer(),
   modelKey: Type.Union([Type.String(), Type.Null()]),
+  /** Content hash of the model: its metadata and previews are keyed by it. */
+  modelSha256: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.String({ format: "date-time" }),
 });
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Measurements, measure } from "./measure.ts";
 import type { MeshFormat } from "./mesh.ts";
-import { detectFormat, parseMesh } from "./parse.ts";
+import { detectFormat, type ParseLimits, parseMesh } from "./parse.ts";
 import { renderPreview } from "./preview.ts";
 import { type PricingOptions, priceModel, type Quote } from "./pricing.ts";
 
@@ -15,19 +15,23 @@ export interface Analysis {
 }
 
 /** Parse and measure: a pure function of the bytes. */
-export function analyzeModel(bytes: Uint8Array): Analysis {
+export function analyzeModel(bytes: Uint8Array, limits?: ParseLimits): Analysis {
   const format = detectFormat(bytes);
-  const mesh = parseMesh(bytes, format);
+  const mesh = parseMesh(bytes, format, limits);
   return { format, sha256: contentHash(bytes), measurements: measure(mesh) };
 }
 
 /** Analysis and price: a pure function of the bytes and the pricing options (and PRICING's version). */
-export function quoteModel(bytes: Uint8Array, options: PricingOptions): Analysis & { quote: Quote } {
-  const analysis = analyzeModel(bytes);
+export function quoteModel(
+  bytes: Uint8Array,
+  options: PricingOptions,
+  limits?: ParseLimits,
+): Analysis & { quote: Quote } {
+  const analysis = analyzeModel(bytes, limits);
   return { ...analysis, quote: priceModel(analysis.measurements, options) };
 }
 
 /** A PNG preview of the model's bytes. */
-export function previewModel(bytes: Uint8Array, size?: number): Buffer {
-  return renderPreview(parseMesh(bytes), size);
+export function previewModel(bytes: Uint8Array, size?: number, limits?: ParseLimits): Buffer {
+  return renderPreview(parseMesh(bytes, detectFormat(bytes), limits), size);
 }

@@ -2,6 +2,7 @@ export * from "./analyze.ts";
 export * from "./generate.ts";
 export * from "./measure.ts";
 export * from "./mesh.ts";
+export * from "./mesh-pool.ts";
 export * from "./parse.ts";
 export * from "./parse-3mf.ts";
 export * from "./parse-obj.ts";

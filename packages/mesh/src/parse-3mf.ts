@@ -71,7 +71,7 @@ function compose(a: number[] | undefined, b: number[] | undefined): number[] | u
 
 /** 3MF: a zip with an XML model; several objects, components and build items with transforms; units honoured. */
 export function parse3mf(bytes: Uint8Array, options: ThreeMfOptions = {}): Mesh {
-  const limit = options.maxUncompressedBytes ?? 512 * 1024 * 1024;
+  const limit = options.maxUncompressedBytes ?? 256 * 1024 * 1024;
   const parts = readParts(bytes, (name) => name.endsWith(".model") || name === "_rels/.rels", limit);
   let modelName = "3D/3dmodel.model";
   const rels = parts.get("_rels/.rels");

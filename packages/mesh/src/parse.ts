@@ -1,5 +1,5 @@
 import { type Mesh, MeshError, type MeshFormat } from "./mesh.ts";
-import { parse3mf } from "./parse-3mf.ts";
+import { parse3mf, type ThreeMfOptions } from "./parse-3mf.ts";
 import { parseObj } from "./parse-obj.ts";
 import { parseStl } from "./parse-stl.ts";
 
@@ -22,7 +22,9 @@ function hasBinaryBytes(text: string): boolean {
   return false;
 }
 
-export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(bytes)): Mesh {
+export type ParseLimits = ThreeMfOptions;
+
+export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(bytes), limits: ParseLimits = {}): Mesh {
   if (bytes.length === 0) throw new MeshError("the file is empty");
   switch (format) {
     case "stl":
@@ -30,6 +32,6 @@ export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(b
     case "obj":
       return parseObj(bytes);
     case "3mf":
-      return parse3mf(bytes);
+      return parse3mf(bytes, limits);
   }
 }

@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_MB: z.coerce.number().positive().max(2048).default(100),
+  MESH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  MESH_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   NEIGHBOUR_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SEED: z.enum(["auto", "off"]).default("auto"),
@@ -55,6 +57,8 @@ export interface Config {
   authSecretIsDefault: boolean;
   logLevel: string;
   bodyLimitBytes: number;
+  meshThreads: number | undefined;
+  meshDeadlineMs: number;
   neighbourTimeoutMs: number;
   shutdownTimeoutMs: number;
   seed: "auto" | "off";
@@ -118,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authSecretIsDefault: e.AUTH_SECRET === undefined,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_MB * 1024 * 1024),
+    meshThreads: e.MESH_THREADS,
+    meshDeadlineMs: e.MESH_DEADLINE_MS,
     neighbourTimeoutMs: e.NEIGHBOUR_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     seed: e.SEED,

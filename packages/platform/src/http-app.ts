@@ -62,9 +62,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   const strict = makeAjv(false);
   const coercing = makeAjv("array");
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === "body" ? strict.compile(schema) : coercing.compile(schema),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    // Raw uploads (a 3D file) are checked by their parser, not by JSON Schema.
+    if (httpPart === "body" && (schema as { format?: string }).format === "binary") return () => true;
+    return httpPart === "body" ? strict.compile(schema) : coercing.compile(schema);
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const { statusCode, body } = toErrorResponse(err);
@@ -117,6 +119,24 @@ export function requireRole(auth: Auth, ...roles: Role[]) {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new Error("route has no requireRole preHandler");
   return request.principal;
+}
+
+/** The content types a 3D file may be uploaded as; the body arrives as a Buffer. */
+export const MODEL_CONTENT_TYPES = [
+  "application/octet-stream",
+  "model/stl",
+  "model/x.stl-binary",
+  "model/x.stl-ascii",
+  "application/sla",
+  "application/vnd.ms-pki.stl",
+  "model/obj",
+  "model/3mf",
+  "application/vnd.ms-package.3dmanufacturing-3dmodel+xml",
+];
+
+/** Accepts raw 3D files on the routes that declare a larger `bodyLimit`; anything over it is a 413. */
+export function acceptModelUploads(app: HttpApp): void {
+  app.addContentTypeParser(MODEL_CONTENT_TYPES, { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 }
 
 /** OpenAPI marker for routes that need a bearer token. */

@@ -6,7 +6,13 @@ export interface NeighbourResponse<T> {
 }
 
 export interface NeighbourClient {
-  request<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown): Promise<NeighbourResponse<T>>;
+  /** A Buffer body is sent as it is (application/octet-stream), anything else as JSON. */
+  request<T>(
+    method: "GET" | "POST" | "PATCH",
+    path: string,
+    body?: unknown,
+    options?: { timeoutMs?: number },
+  ): Promise<NeighbourResponse<T>>;
 }
 
 /**
@@ -20,22 +26,24 @@ export function createNeighbourClient(opts: {
   token: () => string;
 }): NeighbourClient {
   return {
-    async request<T>(method: string, path: string, body?: unknown) {
+    async request<T>(method: string, path: string, body?: unknown, options?: { timeoutMs?: number }) {
+      const timeoutMs = options?.timeoutMs ?? opts.timeoutMs;
+      const binary = Buffer.isBuffer(body);
       let res: Response;
       try {
         res = await fetch(new URL(path, opts.baseUrl), {
           method,
           headers: {
             authorization: `Bearer ${opts.token()}`,
-            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...(body === undefined ? {} : { "content-type": binary ? "application/octet-stream" : "application/json" }),
           },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(opts.timeoutMs),
+          body: body === undefined ? undefined : binary ? (body as Buffer) : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
         const name = (err as Error).name;
         if (name === "TimeoutError" || name === "AbortError") {
-          throw new AppError(504, "neighbour_timeout", `${opts.name} did not answer within ${opts.timeoutMs} ms`);
+          throw new AppError(504, "neighbour_timeout", `${opts.name} did not answer within ${timeoutMs} ms`);
         }
         throw new AppError(502, "neighbour_unavailable", `${opts.name} is unreachable`);
       }

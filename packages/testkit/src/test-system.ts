@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createCrmApp } from "@printfab/crm";
 import { migrateServices, SERVICES } from "@printfab/launcher";
 import { createMesApp } from "@printfab/mes";
+import { MeshPool } from "@printfab/mesh";
 import { createAuth, createLogger, createPostgresDriver, Database, type HttpApp, type Role } from "@printfab/platform";
 import { createShopApp } from "@printfab/shop";
 import { createS3Store, type ObjectStore } from "@printfab/storage";
@@ -14,6 +15,7 @@ export interface TestSystem {
   urls: { shop: string; crm: string; mes: string };
   db: Database;
   objectStore: ObjectStore;
+  meshPool: MeshPool;
   token(role: Role, sub?: string): string;
   /** Calls a service and returns status, parsed JSON body and headers. */
   call(
@@ -40,7 +42,7 @@ const listen = async (app: HttpApp) => {
  * loopback port, migrated and empty.
  */
 export async function startTestSystem(
-  options: { neighbourTimeoutMs?: number; mesUrl?: string } = {},
+  options: { neighbourTimeoutMs?: number; mesUrl?: string; uploadLimitBytes?: number; meshDeadlineMs?: number } = {},
 ): Promise<TestSystem> {
   const database: TestDatabase = await createTestDatabase();
   const s3: TestS3 = await startTestS3();
@@ -52,7 +54,13 @@ export async function startTestSystem(
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const neighbourTimeoutMs = options.neighbourTimeoutMs ?? 3000;
 
-  const mes = await createMesApp({ db: db.forService("mes"), auth, logger });
+  const meshPool = new MeshPool({
+    threads: 1,
+    deadlineMs: options.meshDeadlineMs ?? 20_000,
+    maxUncompressedBytes: 16 * 1024 * 1024,
+  });
+  const uploadLimitBytes = options.uploadLimitBytes ?? 20 * 1024 * 1024;
+  const mes = await createMesApp({ db: db.forService("mes"), auth, logger, meshPool, uploadLimitBytes });
   const mesUrl = await listen(mes);
   const shop = await createShopApp({
     db: db.forService("shop"),
@@ -61,6 +69,9 @@ export async function startTestSystem(
     objectStore,
     mesUrl: options.mesUrl ?? mesUrl,
     neighbourTimeoutMs,
+    meshPool,
+    uploadLimitBytes,
+    quoteTimeoutMs: 30_000,
   });
   const crm = await createCrmApp({
     db: db.forService("crm"),
@@ -75,6 +86,7 @@ export async function startTestSystem(
     urls,
     db,
     objectStore,
+    meshPool,
     token: (role, sub) => auth.sign({ role, sub: sub ?? (role === "customer" ? "1" : `${role}-1`) }),
     async call(url, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
@@ -96,6 +108,7 @@ export async function startTestSystem(
     },
     async stop() {
       await Promise.all([shop.close(), crm.close(), mes.close()]);
+      await meshPool.close();
       await db.close();
       await s3.stop();
       await database.drop();

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError, createLogger, loadConfig, onShutdown } from "@printfab/platform";
-import { DEMO_SIZES, isEmpty, seed } from "./seed.ts";
+import { DEMO_SIZES, isEmpty, seed, seedModels } from "./seed.ts";
 import { migrateServices, openInfrastructure, SERVICES, startServices } from "./system.ts";
 
 const HELP = `Printfab: Shop, CRM and MES APIs.
@@ -46,9 +46,11 @@ async function main() {
   await migrateServices(infra.db, config.service === "all" ? SERVICES : services);
   if (config.service === "all" && config.seed === "auto" && (await isEmpty(infra.db))) {
     logger.info(DEMO_SIZES, "first start: seeding demo data");
-    await seed(infra.db, DEMO_SIZES, (phase, done, total) => {
+    const progress = (phase: string, done: number, total: number) => {
       if (done === total) logger.info({ phase, rows: total }, "seeded");
-    });
+    };
+    await seed(infra.db, DEMO_SIZES, progress);
+    await seedModels(infra.db, infra.objectStore, infra.meshPool, progress);
   }
   const system = await startServices(services, config, infra, logger);
   onShutdown(logger, config.shutdownTimeoutMs, [system.stop]);

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "@printfab/platform";
 import { MultiBar, Presets } from "cli-progress";
-import { DEMO_SIZES, resetData, seed } from "./seed.ts";
+import { DEMO_SIZES, resetData, seed, seedModels } from "./seed.ts";
 import { migrateServices, openInfrastructure, SERVICES } from "./system.ts";
 
 const HELP = `Seeds Printfab's database (DATABASE_URL, or the embedded one under DATA_DIR).
@@ -60,19 +60,16 @@ async function main() {
     );
     const phases = new Map<string, ReturnType<MultiBar["create"]>>();
     const started = performance.now();
-    await seed(
-      infra.db,
-      sizes,
-      (phase, done, total) => {
-        let bar = phases.get(phase);
-        if (!bar) {
-          bar = bars.create(total, 0, { phase: phase.padEnd(9) });
-          phases.set(phase, bar);
-        }
-        bar.update(done);
-      },
-      seedValue,
-    );
+    const progress = (phase: string, done: number, total: number) => {
+      let bar = phases.get(phase);
+      if (!bar) {
+        bar = bars.create(total, 0, { phase: phase.padEnd(9) });
+        phases.set(phase, bar);
+      }
+      bar.update(done);
+    };
+    await seed(infra.db, sizes, progress, seedValue);
+    await seedModels(infra.db, infra.objectStore, infra.meshPool, progress);
     bars.stop();
     process.stdout.write(`seeded ${JSON.stringify(sizes)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {

@@ -1,6 +1,9 @@
 import { MATERIALS, ORDER_STATUSES, type OrderStatus } from "@printfab/contracts";
 import { pathTo } from "@printfab/mes";
+import { box, cylinder, gear, type Mesh, type MeshPool, sphere, toBinaryStl, torus, tube } from "@printfab/mesh";
 import type { Database } from "@printfab/platform";
+import { ModelCatalog } from "@printfab/shop";
+import type { ObjectStore } from "@printfab/storage";
 import { createRandom, type Random } from "./random.ts";
 
 export interface SeedSizes {
@@ -11,7 +14,7 @@ export interface SeedSizes {
 
 export const DEMO_SIZES: SeedSizes = { products: 2000, customers: 200, orders: 5000 };
 
-export type SeedProgress = (phase: "products" | "customers" | "orders", done: number, total: number) => void;
+export type SeedProgress = (phase: "products" | "customers" | "orders" | "models", done: number, total: number) => void;
 
 export const CATEGORIES = [
   "brackets",
@@ -264,6 +267,41 @@ export async function seed(
   await seedProducts(db, rnd, sizes.products, progress);
   await seedCustomers(db, rnd, sizes.customers, progress);
   await seedOrders(db, rnd, sizes.orders, progress);
+}
+
+/** The demo catalogue's models: procedural solids at several resolutions (boxes, cylinders, tori, gears, spheres). */
+export function demoModels(): Mesh[] {
+  const models: Mesh[] = [];
+  for (const k of [1, 2, 3]) {
+    models.push(box(10 * k, 20, 5 + 5 * k), cylinder(6 * k, 30, 16 * k), tube(12 * k, 8 * k, 10, 24 * k));
+    models.push(torus(15 * k, 4, 24 * k, 12 * k), gear(8 + 6 * k, 20 + 5 * k, 6), sphere(8 * k, 16 * k, 8 * k));
+  }
+  return models;
+}
+
+/**
+ * Stores the demo models with their metadata and previews (content-addressed, so a second run adds
+ * nothing) and gives every product without a model one of them.
+ */
+export async function seedModels(
+  db: Database,
+  store: ObjectStore,
+  pool: MeshPool,
+  progress: SeedProgress = () => {},
+): Promise<void> {
+  const catalog = new ModelCatalog(store, pool);
+  const meshes = demoModels();
+  const stored: Array<{ modelKey: string; sha256: string }> = [];
+  for (const mesh of meshes) {
+    stored.push(await catalog.ingest(toBinaryStl(mesh)));
+    progress("models", stored.length, meshes.length);
+  }
+  await db.query(
+    `UPDATE shop.products p SET model_key = m.key, model_sha256 = m.sha
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(key, sha, n)
+     WHERE p.model_key IS NULL AND p.id % $3 = m.n - 1`,
+    [stored.map((m) => m.modelKey), stored.map((m) => m.sha256), stored.length],
+  );
 }
 
 /** Removes every product, customer and order (for `npm run seed -- --reset`). */

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { CRM_SCHEMA, createCrmApp, crmMigrationsDir } from "@printfab/crm";
 import { createMesApp, MES_SCHEMA, mesMigrationsDir } from "@printfab/mes";
+import { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
   type Config,
@@ -28,6 +29,7 @@ export interface Infrastructure {
   db: Database;
   objectStore: ObjectStore;
   auth: Auth;
+  meshPool: MeshPool;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,17 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
     await db.close();
     throw err;
   }
-  return { db, objectStore, auth: createAuth(config.authSecret), close: () => db.close() };
+  const meshPool = new MeshPool({ threads: config.meshThreads, deadlineMs: config.meshDeadlineMs });
+  return {
+    db,
+    objectStore,
+    auth: createAuth(config.authSecret),
+    meshPool,
+    close: async () => {
+      await meshPool.close();
+      await db.close();
+    },
+  };
 }
 
 /** Applies the migrations of the named services (each in its own schema). */
@@ -59,18 +71,22 @@ export async function createServiceApp(
   logger: Logger,
 ): Promise<HttpApp> {
   const common = { db: infra.db.forService(name), auth: infra.auth, logger };
+  const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
   switch (name) {
     case "shop":
       return createShopApp({
         ...common,
+        ...models,
         objectStore: infra.objectStore,
         mesUrl: config.urls.mes,
         neighbourTimeoutMs: config.neighbourTimeoutMs,
+        // A quote is computed by MES under its own deadline; the Shop waits a little longer.
+        quoteTimeoutMs: config.meshDeadlineMs + config.neighbourTimeoutMs,
       });
     case "crm":
       return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
     case "mes":
-      return createMesApp(common);
+      return createMesApp({ ...common, ...models });
   }
 }
 

@@ -68,6 +68,12 @@ describe("npm start (embedded defaults)", () => {
     expect(await health.json()).toMatchObject({ status: "ok" });
     const page = (await (await fetch(`http://127.0.0.1:${ports[0]}/products?limit=5`)).json()) as { total: number };
     expect(page.total).toBe(2000);
+    const product = (await (await fetch(`http://127.0.0.1:${ports[0]}/products/7`)).json()) as {
+      model: { measurements: { watertight: boolean } };
+    };
+    expect(product.model.measurements.watertight).toBe(true);
+    const preview = await fetch(`http://127.0.0.1:${ports[0]}/products/7/preview.png`);
+    expect(preview.headers.get("content-type")).toBe("image/png");
     const [, id, token] = /customer (\d+): (\S+)/.exec(stdout) ?? [];
     const order = await fetch(`http://127.0.0.1:${ports[0]}/orders`, {
       method: "POST",

@@ -2,7 +2,7 @@ import { ORDER_STATUSES } from "@printfab/contracts";
 import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRandom } from "../src/random.ts";
-import { isEmpty, resetData, seed } from "../src/seed.ts";
+import { demoModels, isEmpty, resetData, seed, seedModels } from "../src/seed.ts";
 
 let sys: TestSystem;
 beforeAll(async () => {
@@ -52,6 +52,23 @@ describe("seed", () => {
     await resetData(sys.db);
     expect(await count("mes.orders")).toBe(0);
     expect(await isEmpty(sys.db)).toBe(true);
+  });
+});
+
+describe("seedModels", () => {
+  it("stores each demo model once with metadata and preview, and gives every product one", async () => {
+    await seed(sys.db, { products: 40, customers: 1, orders: 0 });
+    const progress: number[] = [];
+    await seedModels(sys.db, sys.objectStore, sys.meshPool, (_p, done) => progress.push(done));
+    expect(progress.at(-1)).toBe(demoModels().length);
+    const rows = await sys.db.query<{ model_key: string; model_sha256: string }>(
+      "SELECT model_key, model_sha256 FROM shop.products",
+    );
+    expect(rows.every((r) => r.model_key?.startsWith("models/") && r.model_sha256?.length === 64)).toBe(true);
+    expect(new Set(rows.map((r) => r.model_sha256)).size).toBe(demoModels().length);
+    const sha = rows[0]?.model_sha256 as string;
+    expect(await sys.objectStore.head(`metadata/${sha}.json`)).not.toBeNull();
+    expect(await sys.objectStore.head(`previews/${sha}/256.png`)).not.toBeNull();
   });
 });
 

@@ -1,7 +1,20 @@
 import { fileURLToPath } from "node:url";
-import { NewOrderSchema, OrderPageSchema, OrderSchema, OrderStatusSchema } from "@printfab/contracts";
+import {
+  AnalysisSchema,
+  ModelBodySchema,
+  meshTask,
+  modelBytes,
+  NewOrderSchema,
+  OrderPageSchema,
+  OrderSchema,
+  OrderStatusSchema,
+  QuoteQuerySchema,
+  QuoteSchema,
+} from "@printfab/contracts";
+import type { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
+  acceptModelUploads,
   bearer,
   createHttpApp,
   type Database,
@@ -27,6 +40,9 @@ export interface MesDeps {
   db: Database;
   auth: Auth;
   logger: Logger;
+  meshPool: MeshPool;
+  /** Largest 3D file accepted (413 above). */
+  uploadLimitBytes: number;
 }
 
 /** MES API: the production queue and the order status lifecycle. */
@@ -114,6 +130,47 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
       const order = await orders.createOrder(request.body, `customer:${request.body.customerId}`);
       reply.status(201);
       return order;
+    },
+  );
+
+  acceptModelUploads(app);
+  const upload = { bodyLimit: deps.uploadLimitBytes };
+
+  app.post(
+    "/analyses",
+    {
+      ...upload,
+      preHandler: staff,
+      schema: {
+        tags: ["models"],
+        summary: "Measure a 3D file: volume, area, bounding box, watertightness",
+        security: bearer,
+        body: ModelBodySchema,
+        response: { 200: AnalysisSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
+      },
+    },
+    async (request) => meshTask(deps.meshPool.analyze(modelBytes(request.body))),
+  );
+
+  app.post(
+    "/quotes",
+    {
+      ...upload,
+      preHandler: staff,
+      schema: {
+        tags: ["models"],
+        summary: "Measure and price a 3D file for the given options (the Shop's instant quotes)",
+        security: bearer,
+        querystring: QuoteQuerySchema,
+        body: ModelBodySchema,
+        response: { 200: QuoteSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
+      },
+    },
+    async (request) => {
+      const { material, infill, layerHeight, quantity } = request.query;
+      return meshTask(
+        deps.meshPool.quote(modelBytes(request.body), { material, infill, layerHeightMm: layerHeight, quantity }),
+      );
     },
   );
 

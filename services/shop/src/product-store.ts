@@ -17,10 +17,11 @@ interface ProductRow {
   material: Product["material"];
   price_cents: number;
   model_key: string | null;
+  model_sha256: string | null;
   updated_at: Date;
 }
 
-const COLUMNS = "id, name, description, category, material, price_cents, model_key, updated_at";
+const COLUMNS = "id, name, description, category, material, price_cents, model_key, model_sha256, updated_at";
 
 const toProduct = (r: ProductRow): Product => ({
   id: r.id,
@@ -30,6 +31,7 @@ const toProduct = (r: ProductRow): Product => ({
   material: r.material,
   priceCents: r.price_cents,
   modelKey: r.model_key,
+  modelSha256: r.model_sha256,
   updatedAt: r.updated_at.toISOString(),
 });
 
@@ -94,18 +96,24 @@ export class ProductStore {
     return new Map(rows.map((r) => [r.id, toProduct(r)]));
   }
 
-  async createProduct(p: NewProduct): Promise<Product> {
+  /** `modelSha256` is the content hash of the object under `modelKey` (the caller read it). */
+  async createProduct(p: NewProduct, modelSha256: string | null): Promise<Product> {
     const [row] = await this.db.query<ProductRow>(
-      `INSERT INTO shop.products (name, description, category, material, price_cents, model_key)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [p.name, p.description ?? "", p.category, p.material, p.priceCents, p.modelKey ?? null],
+      `INSERT INTO shop.products (name, description, category, material, price_cents, model_key, model_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [p.name, p.description ?? "", p.category, p.material, p.priceCents, p.modelKey ?? null, modelSha256],
     );
     return toProduct(row as ProductRow);
   }
 
-  async updateProduct(id: number, patch: ProductPatch): Promise<Product | null> {
+  /** With `modelKey` in the patch, `modelSha256` is its content hash (null when the model is removed). */
+  async updateProduct(id: number, patch: ProductPatch, modelSha256?: string | null): Promise<Product | null> {
     const sets: string[] = [];
     const params: unknown[] = [id];
+    if (patch.modelKey !== undefined) {
+      params.push(modelSha256 ?? null);
+      sets.push(`model_sha256 = $${params.length}`);
+    }
     for (const [field, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof ProductPatch, string]>) {
       if (patch[field] === undefined) continue;
       params.push(patch[field]);

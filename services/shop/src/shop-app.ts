@@ -1,14 +1,22 @@
 import { fileURLToPath } from "node:url";
 import {
   MesOrdersClient,
+  ModelBodySchema,
+  ModelMetadataSchema,
+  modelBytes,
   NewProductSchema,
   OrderSchema,
   ProductPageSchema,
   ProductPatchSchema,
   ProductSchema,
+  QuoteQuerySchema,
+  QuoteSchema,
 } from "@printfab/contracts";
+import { type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
 import {
+  AppError,
   type Auth,
+  acceptModelUploads,
   bearer,
   createHttpApp,
   createNeighbourClient,
@@ -29,7 +37,8 @@ import {
   unprocessable,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
-import { Type } from "typebox";
+import { type Static, Type } from "typebox";
+import { ModelCatalog } from "./model-catalog.ts";
 import { ProductStore } from "./product-store.ts";
 
 export const SHOP_SCHEMA = "shop";
@@ -42,6 +51,11 @@ export interface ShopDeps {
   objectStore: ObjectStore;
   mesUrl: string;
   neighbourTimeoutMs: number;
+  meshPool: MeshPool;
+  /** Largest 3D file accepted (413 above). */
+  uploadLimitBytes: number;
+  /** How long MES may take over a quote. */
+  quoteTimeoutMs: number;
 }
 
 /** Shop API: the public catalogue, and orders for customers. */
@@ -52,14 +66,16 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     logger: deps.logger,
   });
   const products = new ProductStore(deps.db);
-  const mesOrders = new MesOrdersClient(
-    createNeighbourClient({
-      name: "MES",
-      baseUrl: deps.mesUrl,
-      timeoutMs: deps.neighbourTimeoutMs,
-      token: serviceToken(deps.auth, "shop"),
-    }),
-  );
+  const models = new ModelCatalog(deps.objectStore, deps.meshPool);
+  const mes = createNeighbourClient({
+    name: "MES",
+    baseUrl: deps.mesUrl,
+    timeoutMs: deps.neighbourTimeoutMs,
+    token: serviceToken(deps.auth, "shop"),
+  });
+  const mesOrders = new MesOrdersClient(mes);
+  acceptModelUploads(app);
+  const upload = { bodyLimit: deps.uploadLimitBytes };
   const objectStoreCheck: HealthCheck = { name: "objectStore", critical: false, check: () => deps.objectStore.check() };
   registerHealth(app, "shop", [databaseHealthCheck(deps.db), objectStoreCheck]);
   const manager = requireRole(deps.auth, "manager");
@@ -94,15 +110,98 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     {
       schema: {
         tags: ["catalogue"],
-        summary: "One product",
+        summary: "One product, with its 3D model's metadata",
         params: IdParams,
-        response: { 200: ProductSchema, ...errorResponses(400, 404) },
+        response: {
+          200: Type.Intersect([ProductSchema, Type.Object({ model: Type.Union([ModelMetadataSchema, Type.Null()]) })]),
+          ...errorResponses(400, 404),
+        },
       },
     },
     async (request) => {
       const product = await products.getProduct(request.params.id);
       if (!product) throw notFound(`product ${request.params.id}`);
-      return product;
+      return { ...product, model: product.modelSha256 ? await models.metadata(product.modelSha256) : null };
+    },
+  );
+
+  app.get(
+    "/products/:id/preview.png",
+    {
+      schema: {
+        tags: ["catalogue"],
+        summary: "An isometric PNG preview of the product's model",
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            size: Type.Integer({
+              minimum: PREVIEW_SIZES.min,
+              maximum: PREVIEW_SIZES.max,
+              default: PREVIEW_SIZES.default,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        produces: ["image/png"],
+        response: { 200: Type.Unsafe<Buffer>({ type: "string", format: "binary" }), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const product = await products.getProduct(request.params.id);
+      if (!product) throw notFound(`product ${request.params.id}`);
+      const png = product.modelSha256 ? await models.preview(product.modelSha256, request.query.size) : null;
+      if (!png) throw notFound(`a model of product ${request.params.id}`);
+      reply.type("image/png");
+      return png;
+    },
+  );
+
+  app.post(
+    "/models",
+    {
+      ...upload,
+      preHandler: manager,
+      schema: {
+        tags: ["catalogue"],
+        summary: "Upload a 3D model (manager); set it on a product with its modelKey",
+        security: bearer,
+        body: ModelBodySchema,
+        response: { 201: ModelMetadataSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      reply.status(201);
+      return models.ingest(modelBytes(request.body));
+    },
+  );
+
+  app.post(
+    "/quotes",
+    {
+      ...upload,
+      schema: {
+        tags: ["quotes"],
+        summary: "Instant quote: measurements and price of an uploaded 3D file (MES computes it)",
+        querystring: QuoteQuerySchema,
+        body: ModelBodySchema,
+        response: { 200: QuoteSchema, ...errorResponses(400, 413, 415, 422, 502, 503, 504) },
+      },
+    },
+    async (request) => {
+      const bytes = modelBytes(request.body);
+      const query = new URLSearchParams(
+        Object.entries(request.query).map(([k, v]): [string, string] => [k, String(v)]),
+      );
+      const res = await mes.request<Static<typeof QuoteSchema>>("POST", `/quotes?${query}`, bytes, {
+        timeoutMs: deps.quoteTimeoutMs,
+      });
+      // MES's own refusal of the file (422) or of its size (413) is the customer's to read.
+      if (res.status === 422 || res.status === 413 || res.status === 503) {
+        const error = (res.body as { error?: { code: string; message: string } }).error;
+        throw new AppError(res.status, error?.code ?? "invalid_model", error?.message ?? "MES refused the model");
+      }
+      if (res.status !== 200) throw new AppError(502, "neighbour_error", `MES refused a quote request (${res.status})`);
+      return res.body;
     },
   );
 
@@ -119,8 +218,9 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
       },
     },
     async (request, reply) => {
+      const sha = request.body.modelKey ? await models.attach(request.body.modelKey) : null;
       reply.status(201);
-      return products.createProduct(request.body);
+      return products.createProduct(request.body, sha);
     },
   );
 
@@ -138,7 +238,9 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
       },
     },
     async (request) => {
-      const product = await products.updateProduct(request.params.id, request.body);
+      const { modelKey } = request.body;
+      const sha = modelKey ? await models.attach(modelKey) : null;
+      const product = await products.updateProduct(request.params.id, request.body, sha);
       if (!product) throw notFound(`product ${request.params.id}`);
       return product;
     },

@@ -1,0 +1,30 @@
+// Runs in a worker thread of MeshPool: the heavy, synchronous computations, off the event loop.
+import { analyzeModel, previewModel, quoteModel } from "./analyze.ts";
+import { MeshError } from "./mesh.ts";
+import type { ParseLimits } from "./parse.ts";
+import type { PricingOptions } from "./pricing.ts";
+
+export type MeshTask = { limits: ParseLimits } & (
+  | { kind: "analyze"; bytes: Uint8Array }
+  | { kind: "quote"; bytes: Uint8Array; options: PricingOptions }
+  | { kind: "preview"; bytes: Uint8Array; size: number }
+);
+
+/** A refusal travels back as data: errors lose their class crossing threads. */
+export type MeshTaskResult = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export default function run(task: MeshTask): MeshTaskResult {
+  try {
+    switch (task.kind) {
+      case "analyze":
+        return { ok: true, value: analyzeModel(task.bytes, task.limits) };
+      case "quote":
+        return { ok: true, value: quoteModel(task.bytes, task.options, task.limits) };
+      case "preview":
+        return { ok: true, value: previewModel(task.bytes, task.size, task.limits) };
+    }
+  } catch (err) {
+    if (err instanceof MeshError || err instanceof RangeError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,69 @@
+import { type ModelMetadata, meshTask } from "@printfab/contracts";
+import { contentHash, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
+import { unprocessable } from "@printfab/platform";
+import type { ObjectStore } from "@printfab/storage";
+
+const metadataKey = (sha: string) => `metadata/${sha}.json`;
+const previewKey = (sha: string, size: number) => `previews/${sha}/${size}.png`;
+
+/**
+ * The Shop's 3D models in the object store, content-addressed: `models/<sha256>.<format>`, with
+ * `metadata/<sha256>.json` and `previews/<sha256>/<size>.png` written when a product's model is set.
+ * `metadata` and `preview` are the reads a cache wraps (by content hash, so never stale).
+ */
+export class ModelCatalog {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly pool: MeshPool,
+  ) {}
+
+  /** Stores an uploaded model with its metadata and default preview; returns its metadata. */
+  async ingest(bytes: Buffer): Promise<ModelMetadata> {
+    const analysis = await meshTask(this.pool.analyze(bytes));
+    const modelKey = `models/${analysis.sha256}.${analysis.format}`;
+    if (!(await this.store.head(modelKey)))
+      await this.store.put(modelKey, bytes, { contentType: "application/octet-stream" });
+    return this.#describe(bytes, { ...analysis, modelKey });
+  }
+
+  /**
+   * Makes sure an existing object has its metadata and preview (when a product's model is set by key);
+   * returns the model's content hash. A missing object is a 422.
+   */
+  async attach(modelKey: string): Promise<string> {
+    const bytes = await this.store.get(modelKey);
+    if (!bytes) throw unprocessable("model_not_found", `no model is stored under '${modelKey}'`);
+    const sha = contentHash(bytes);
+    if (await this.store.head(metadataKey(sha))) return sha;
+    const analysis = await meshTask(this.pool.analyze(bytes));
+    await this.#describe(bytes, { ...analysis, modelKey });
+    return sha;
+  }
+
+  async metadata(sha: string): Promise<ModelMetadata | null> {
+    const json = await this.store.get(metadataKey(sha));
+    return json ? (JSON.parse(json.toString("utf8")) as ModelMetadata) : null;
+  }
+
+  /** The preview PNG of a model at a size; rendered and stored on first request for a size. */
+  async preview(sha: string, size: number): Promise<Buffer | null> {
+    const stored = await this.store.get(previewKey(sha, size));
+    if (stored) return stored;
+    const meta = await this.metadata(sha);
+    if (!meta) return null;
+    const model = await this.store.get(meta.modelKey);
+    if (!model) return null;
+    const png = await meshTask(this.pool.preview(model, size));
+    await this.store.put(previewKey(sha, size), png, { contentType: "image/png" });
+    return png;
+  }
+
+  async #describe(bytes: Buffer, meta: ModelMetadata): Promise<ModelMetadata> {
+    const png = await meshTask(this.pool.preview(bytes, PREVIEW_SIZES.default));
+    await this.store.put(previewKey(meta.sha256, PREVIEW_SIZES.default), png, { contentType: "image/png" });
+    await this.store.put(metadataKey(meta.sha256), Buffer.from(JSON.stringify(meta)), {
+      contentType: "application/json",
+    });
+    return meta;
+  }
+}
