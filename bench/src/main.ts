@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runCacheBench } from "./cache-bench.ts";
+import { runMeshBench } from "./mesh-bench.ts";
 
 const HELP = `Printfab benchmarks.
 
@@ -10,6 +11,7 @@ Usage: npm run bench -- <suite> [--seconds N] [--quick]
 Suites:
   cache   the cache engine against raw ioredis, BentoCache and cache-manager on one Redis
           (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed)
+  mesh    a generated 1,000,000-triangle STL: parse, measure, preview, beside three's STLLoader
 
 Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
 `;
@@ -33,6 +35,9 @@ await mkdir(fileURLToPath(new URL("../results", import.meta.url)), { recursive: 
 switch (suite) {
   case "cache":
     await runCacheBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", seconds, out });
+    break;
+  case "mesh":
+    await runMeshBench({ repeats: values.quick ? 1 : 3, out });
     break;
   default:
     process.stderr.write(`unknown suite '${suite}'\n${HELP}`);

@@ -96,10 +96,10 @@ export function weldVertices(mesh: Mesh, tolerance: number): { ids: Uint32Array;
   let cap = 1;
   while (cap < n * 2) cap <<= 1;
   const mask = cap - 1;
+  // A slot holds the corner index that first produced a vertex; its cell is recomputed on comparison,
+  // which costs a few multiplications and saves three arrays of cell coordinates.
   const slots = new Int32Array(cap).fill(-1);
-  const qx = new Int32Array(n),
-    qy = new Int32Array(n),
-    qz = new Int32Array(n);
+  const vertexOf = new Uint32Array(n);
   const ids = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
@@ -110,15 +110,17 @@ export function weldVertices(mesh: Mesh, tolerance: number): { ids: Uint32Array;
     for (;;) {
       const s = slots[h] as number;
       if (s === -1) {
-        slots[h] = count;
-        qx[count] = x;
-        qy[count] = y;
-        qz[count] = z;
+        slots[h] = i;
+        vertexOf[i] = count;
         ids[i] = count++;
         break;
       }
-      if (qx[s] === x && qy[s] === y && qz[s] === z) {
-        ids[i] = s;
+      if (
+        Math.round((p[s * 3] as number) * inv) === x &&
+        Math.round((p[s * 3 + 1] as number) * inv) === y &&
+        Math.round((p[s * 3 + 2] as number) * inv) === z
+      ) {
+        ids[i] = vertexOf[s] as number;
         break;
       }
       h = (h + 1) & mask;

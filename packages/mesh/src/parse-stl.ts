@@ -27,14 +27,63 @@ function looksAscii(bytes: Uint8Array): boolean {
   return /^\s*solid\b/.test(head) && /facet|endsolid/.test(head);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const SCRATCH_RECORDS = 2048;
+
+/**
+ * Copies the 9 vertex floats of each record into `positions`. Records are 50 bytes, so every other
+ * record's floats sit 2 bytes off a 4-byte boundary: the even records are read through an aligned view
+ * of the file, the odd ones through a small scratch block copied 2 bytes over, block by block (a copy
+ * of the whole file would double the memory).
+ */
+function copyVertices(bytes: Uint8Array, count: number, positions: Float32Array): number {
+  const base = HEADER + 4 + 12;
+  // A file that starts off a 4-byte boundary (a slice of a pooled buffer) is copied once to one that does not.
+  if ((bytes.byteOffset + base) % 4 !== 0) return copyVertices(Uint8Array.from(bytes), count, positions);
+  let sum = 0;
+  const whole = new Float32Array(bytes.buffer, bytes.byteOffset + base, Math.floor((bytes.length - base) / 4));
+  const scratchBytes = new Uint8Array(SCRATCH_RECORDS * RECORD + 4);
+  const scratch = new Float32Array(scratchBytes.buffer);
+  for (let first = 0; first < count; first += SCRATCH_RECORDS) {
+    const last = Math.min(count, first + SCRATCH_RECORDS);
+    const start = base + first * RECORD;
+    // The block shifted by 2 bytes, so that the odd records' floats align.
+    const shift = 2;
+    scratchBytes.set(bytes.subarray(start + shift, Math.min(bytes.length, start + (last - first) * RECORD + shift)));
+    for (let t = first; t < last; t++) {
+      const local = (t - first) * RECORD;
+      const even = t % 2 === 0;
+      const src = even ? whole : scratch;
+      const i = even ? (t * RECORD) / 4 : (local - shift) / 4;
+      const p = t * 9;
+      for (let j = 0; j < 9; j++) {
+        const v = src[i + j] as number;
+        sum += v;
+        positions[p + j] = v;
+      }
+    }
+  }
+  return sum;
+}
+
 function parseBinary(view: DataView, count: number): Mesh {
   if (count === 0) throw new MeshError("STL has no triangles");
   const positions = new Float32Array(count * 9);
-  let o = HEADER + 4 + 12;
-  for (let t = 0, p = 0; t < count; t++, o += RECORD) {
-    for (let j = 0; j < 9; j++) positions[p++] = view.getFloat32(o + j * 4, true);
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  let sum = 0;
+  if (LITTLE_ENDIAN) sum = copyVertices(bytes, count, positions);
+  else {
+    for (let t = 0, p = 0, o = HEADER + 4 + 12; t < count; t++, o += RECORD) {
+      for (let j = 0; j < 9; j++) {
+        const v = view.getFloat32(o + j * 4, true);
+        sum += v;
+        positions[p++] = v;
+      }
+    }
   }
-  assertFinite(positions);
+  // A sum of float32s cannot overflow a double, so it is finite exactly when every coordinate is.
+  if (!Number.isFinite(sum)) assertFinite(positions);
   return { positions, triangleCount: count };
 }
 

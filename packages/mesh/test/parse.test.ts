@@ -39,6 +39,16 @@ describe("one mesh, four formats, the same measurements", () => {
     expect(detectFormat(files["3mf"])).toBe("3mf");
   });
 
+  it("reads a binary STL from any byte offset of a larger buffer", () => {
+    const stl = toBinaryStl(sphere(5, 40, 20));
+    for (const offset of [0, 1, 2, 3]) {
+      const host = Buffer.alloc(stl.length + 8);
+      stl.copy(host, offset);
+      const m = parseMesh(host.subarray(offset, offset + stl.length));
+      expect(Array.from(m.positions)).toEqual(Array.from(parseMesh(stl).positions));
+    }
+  });
+
   it("reads a binary STL whose header starts with 'solid'", () => {
     const bytes = toBinaryStl(box(1, 2, 3), "solid but binary");
     expect(measure(parseMesh(bytes)).volume).toBeCloseTo(6, 5);
