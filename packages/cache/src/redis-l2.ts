@@ -72,8 +72,16 @@ type ScriptClient = RedisClient & {
 
 const toVersion = (v: string | null) => (v === null ? 0 : Number(v));
 
-/** L2 on Redis (standalone, Sentinel or Cluster): entries, versions, leases and the pub/sub bus. */
-export function createRedisL2(client: RedisClient, subscriber: RedisClient, keys: KeySpace): L2Driver {
+/**
+ * L2 on Redis (standalone, Sentinel or Cluster): entries, versions, leases and the pub/sub bus. Several
+ * caches may share the two connections; with `ownsConnections: false`, closing the cache leaves them open.
+ */
+export function createRedisL2(
+  client: RedisClient,
+  subscriber: RedisClient,
+  keys: KeySpace,
+  options: { ownsConnections?: boolean } = {},
+): L2Driver {
   for (const [name, s] of Object.entries(SCRIPTS)) {
     if (!(name in client)) client.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   }
@@ -177,6 +185,7 @@ export function createRedisL2(client: RedisClient, subscriber: RedisClient, keys
       if (subscriber.status === "ready") await join();
     },
     async close() {
+      if (options.ownsConnections === false) return;
       subscriber.disconnect();
       client.disconnect();
     },

@@ -31,6 +31,38 @@ const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   CACHE: z.enum(["on", "off"]).default("on"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, "must be host:port[,host:port...]")
+    .optional(),
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, "must be host:port[,host:port...]")
+    .optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  L1_MAX_MB: z.coerce.number().min(0).max(16_384).default(64),
+  CACHE_TTL_PRODUCT_LIST_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  CACHE_TTL_PRODUCT_S: z.coerce.number().int().min(1).max(86_400).default(600),
+  CACHE_TTL_MODEL_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
+  CACHE_TTL_ORDER_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  CACHE_TTL_CUSTOMER_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  CACHE_TTL_ANALYSIS_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(7 * 86_400),
   AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_MB: z.coerce.number().positive().max(2048).default(100),
@@ -53,6 +85,15 @@ export interface Config {
   databasePoolSize: number;
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | undefined;
   cacheEnabled: boolean;
+  redis:
+    | { kind: "standalone"; url: string }
+    | { kind: "cluster"; nodes: Array<{ host: string; port: number }> }
+    | { kind: "sentinel"; name: string; sentinels: Array<{ host: string; port: number }> }
+    | undefined;
+  redisCommandTimeoutMs: number;
+  l1MaxBytes: number;
+  /** Per-cache TTLs, in seconds. */
+  ttl: { productList: number; product: number; model: number; order: number; customer: number; analysis: number };
   authSecret: string;
   authSecretIsDefault: boolean;
   logLevel: string;
@@ -70,6 +111,12 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+const hostPorts = (list: string) =>
+  list.split(",").map((hp) => {
+    const [host, port] = hp.split(":");
+    return { host: host as string, port: Number(port) };
+  });
 
 /** Reads the configuration from the environment; every bad value is named in one ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -118,6 +165,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     s3,
     cacheEnabled: e.CACHE === "on",
+    redis: e.REDIS_CLUSTER_NODES
+      ? { kind: "cluster", nodes: hostPorts(e.REDIS_CLUSTER_NODES) }
+      : e.REDIS_SENTINELS
+        ? { kind: "sentinel", name: e.REDIS_SENTINEL_NAME, sentinels: hostPorts(e.REDIS_SENTINELS) }
+        : e.REDIS_URL
+          ? { kind: "standalone", url: e.REDIS_URL }
+          : undefined,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    l1MaxBytes: Math.floor(e.L1_MAX_MB * 1024 * 1024),
+    ttl: {
+      productList: e.CACHE_TTL_PRODUCT_LIST_S,
+      product: e.CACHE_TTL_PRODUCT_S,
+      model: e.CACHE_TTL_MODEL_S,
+      order: e.CACHE_TTL_ORDER_S,
+      customer: e.CACHE_TTL_CUSTOMER_S,
+      analysis: e.CACHE_TTL_ANALYSIS_S,
+    },
     authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
     authSecretIsDefault: e.AUTH_SECRET === undefined,
     logLevel: e.LOG_LEVEL,

@@ -1,4 +1,6 @@
 export * from "./auth.ts";
+export * from "./cache-factory.ts";
+export * from "./cache-http.ts";
 export * from "./config.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
