@@ -1,3 +1,4 @@
+export * from "./cache-keys.ts";
 export * from "./customer.ts";
 export * from "./mes-orders-client.ts";
 export * from "./model.ts";

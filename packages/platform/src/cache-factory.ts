@@ -66,7 +66,12 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
     return {
       kind: "memory",
       create: async (name, prefix, options) =>
-        register(new Cache({ ...base(name, options), l2: createMemoryL2(store, new KeySpace(prefix)) })),
+        register(
+          new Cache({
+            ...base(name, options),
+            l2: createMemoryL2(store, new KeySpace(`${config.cacheNamespace}:${prefix}`)),
+          }),
+        ),
       healthCheck: () => undefined,
       close: async () => {
         await Promise.all(made.map((c) => c.close()));
@@ -99,7 +104,9 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
       register(
         new Cache({
           ...base(name, options),
-          l2: createRedisL2(client, subscriber, new KeySpace(prefix), { ownsConnections: false }),
+          l2: createRedisL2(client, subscriber, new KeySpace(`${config.cacheNamespace}:${prefix}`), {
+            ownsConnections: false,
+          }),
         }),
       ),
     healthCheck: () => ({

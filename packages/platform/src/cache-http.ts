@@ -43,7 +43,7 @@ export function replyFromCache<T>(
   reply.header("cache-control", PUBLIC_CACHE_CONTROL);
   reply.header("etag", r.value.etag);
   const inm = request.headers["if-none-match"];
-  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === r.value.etag)) {
+  if (inm?.split(",").some((t) => t.trim().replace(/^W\//, "") === r.value.etag)) {
     reply.status(304);
     return undefined;
   }

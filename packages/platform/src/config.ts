@@ -45,6 +45,10 @@ const EnvSchema = z.object({
     .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, "must be host:port[,host:port...]")
     .optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
+  CACHE_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,24}$/, "letters, digits, _ and - only")
+    .default("pf"),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   L1_MAX_MB: z.coerce.number().min(0).max(16_384).default(64),
   CACHE_TTL_PRODUCT_LIST_S: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -91,6 +95,8 @@ export interface Config {
     | { kind: "sentinel"; name: string; sentinels: Array<{ host: string; port: number }> }
     | undefined;
   redisCommandTimeoutMs: number;
+  /** Prepended to every cache's key prefix, so that several Printfab deployments can share one Redis. */
+  cacheNamespace: string;
   l1MaxBytes: number;
   /** Per-cache TTLs, in seconds. */
   ttl: { productList: number; product: number; model: number; order: number; customer: number; analysis: number };
@@ -173,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? { kind: "standalone", url: e.REDIS_URL }
           : undefined,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    cacheNamespace: e.CACHE_NAMESPACE,
     l1MaxBytes: Math.floor(e.L1_MAX_MB * 1024 * 1024),
     ttl: {
       productList: e.CACHE_TTL_PRODUCT_LIST_S,

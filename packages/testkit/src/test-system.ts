@@ -1,21 +1,36 @@
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createCrmApp } from "@printfab/crm";
 import { migrateServices, SERVICES } from "@printfab/launcher";
 import { createMesApp } from "@printfab/mes";
 import { MeshPool } from "@printfab/mesh";
-import { createAuth, createLogger, createPostgresDriver, Database, type HttpApp, type Role } from "@printfab/platform";
+import {
+  type CacheFactory,
+  createAuth,
+  createCacheFactory,
+  createLogger,
+  createPostgresDriver,
+  Database,
+  type HttpApp,
+  loadConfig,
+  type Role,
+} from "@printfab/platform";
 import { createShopApp } from "@printfab/shop";
 import { createS3Store, type ObjectStore } from "@printfab/storage";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 import { startTestS3, type TestS3 } from "./test-s3.ts";
 
 export const TEST_SECRET = "printfab-test-secret-0123456789";
+/** The Redis tests cache on; each test system uses a namespace of its own on it. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface TestSystem {
   urls: { shop: string; crm: string; mes: string };
   db: Database;
   objectStore: ObjectStore;
   meshPool: MeshPool;
+  caches: CacheFactory;
+  cacheNamespace: string;
   token(role: Role, sub?: string): string;
   /** Calls a service and returns status, parsed JSON body and headers. */
   call(
@@ -42,7 +57,16 @@ const listen = async (app: HttpApp) => {
  * loopback port, migrated and empty.
  */
 export async function startTestSystem(
-  options: { neighbourTimeoutMs?: number; mesUrl?: string; uploadLimitBytes?: number; meshDeadlineMs?: number } = {},
+  options: {
+    neighbourTimeoutMs?: number;
+    mesUrl?: string;
+    uploadLimitBytes?: number;
+    meshDeadlineMs?: number;
+    /** Caching on a real Redis (the default), in process, or off. */
+    cache?: "redis" | "memory" | "off";
+    /** Shares the caches of another test system's processes (same Redis namespace). */
+    cacheNamespace?: string;
+  } = {},
 ): Promise<TestSystem> {
   const database: TestDatabase = await createTestDatabase();
   const s3: TestS3 = await startTestS3();
@@ -54,18 +78,31 @@ export async function startTestSystem(
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const neighbourTimeoutMs = options.neighbourTimeoutMs ?? 3000;
 
+  const cacheNamespace = options.cacheNamespace ?? `t${randomBytes(5).toString("hex")}`;
+  const config = loadConfig({
+    CACHE: options.cache === "off" ? "off" : "on",
+    REDIS_URL: options.cache === "memory" || options.cache === "off" ? undefined : TEST_REDIS_URL,
+    CACHE_NAMESPACE: cacheNamespace,
+  });
+  const caches = await createCacheFactory(config, logger);
+  const common = { auth, logger, caches, ttl: config.ttl };
   const meshPool = new MeshPool({
     threads: 1,
     deadlineMs: options.meshDeadlineMs ?? 20_000,
     maxUncompressedBytes: 16 * 1024 * 1024,
   });
   const uploadLimitBytes = options.uploadLimitBytes ?? 20 * 1024 * 1024;
-  const mes = await createMesApp({ db: db.forService("mes"), auth, logger, meshPool, uploadLimitBytes });
+  const mes = await createMesApp({
+    ...common,
+    db: db.forService("mes"),
+    meshPool,
+    uploadLimitBytes,
+    relay: { intervalMs: 100 },
+  });
   const mesUrl = await listen(mes);
   const shop = await createShopApp({
+    ...common,
     db: db.forService("shop"),
-    auth,
-    logger,
     objectStore,
     mesUrl: options.mesUrl ?? mesUrl,
     neighbourTimeoutMs,
@@ -74,9 +111,8 @@ export async function startTestSystem(
     quoteTimeoutMs: 30_000,
   });
   const crm = await createCrmApp({
+    ...common,
     db: db.forService("crm"),
-    auth,
-    logger,
     mesUrl: options.mesUrl ?? mesUrl,
     neighbourTimeoutMs,
   });
@@ -87,6 +123,8 @@ export async function startTestSystem(
     db,
     objectStore,
     meshPool,
+    caches,
+    cacheNamespace,
     token: (role, sub) => auth.sign({ role, sub: sub ?? (role === "customer" ? "1" : `${role}-1`) }),
     async call(url, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
@@ -109,6 +147,7 @@ export async function startTestSystem(
     async stop() {
       await Promise.all([shop.close(), crm.close(), mes.close()]);
       await meshPool.close();
+      await caches.close();
       await db.close();
       await s3.stop();
       await database.drop();

@@ -1,15 +1,20 @@
 import { fileURLToPath } from "node:url";
 import {
+  CACHE_PREFIX,
+  CRM_ORDER_LISTS_TAG,
   CustomerPatchSchema,
   CustomerSchema,
   MesOrdersClient,
   OrderPageSchema,
   OrderSchema,
   OrderStatusSchema,
+  orderKey,
 } from "@printfab/contracts";
 import {
   type Auth,
   bearer,
+  type CacheFactory,
+  type Config,
   createHttpApp,
   createNeighbourClient,
   type Database,
@@ -24,6 +29,7 @@ import {
   type Principal,
   principalOf,
   registerHealth,
+  replyPrivate,
   requireRole,
   serviceToken,
 } from "@printfab/platform";
@@ -34,6 +40,8 @@ export const CRM_SCHEMA = "crm";
 export const crmMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface CrmDeps {
+  caches: CacheFactory;
+  ttl: Config["ttl"];
   db: Database;
   auth: Auth;
   logger: Logger;
@@ -62,7 +70,17 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
       token: serviceToken(deps.auth, "crm"),
     }),
   );
-  registerHealth(app, "crm", [databaseHealthCheck(deps.db)]);
+  const redisCheck = deps.caches.healthCheck();
+  registerHealth(app, "crm", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])]);
+  const customerCache = await deps.caches.create("crm_customers", CACHE_PREFIX.crmCustomers);
+  const orderCache = await deps.caches.create("crm_orders", CACHE_PREFIX.crmOrders);
+  const customerKey = (id: number) => `customer:${id}`;
+  // Authorization (assertOwnProfile) always runs before this read: the key is the profile's own id.
+  const readCustomer = (id: number) =>
+    customerCache.fetch(customerKey(id), () => customers.getCustomer(id), {
+      ttl: deps.ttl.customer * 1000,
+      negativeTtl: 5000,
+    });
   const managerOrSelf = requireRole(deps.auth, "manager", "customer");
   const manager = requireRole(deps.auth, "manager");
 
@@ -78,11 +96,11 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
         response: { 200: CustomerSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       assertOwnProfile(principalOf(request), request.params.id);
-      const customer = await customers.getCustomer(request.params.id);
-      if (!customer) throw notFound(`customer ${request.params.id}`);
-      return customer;
+      const found = await readCustomer(request.params.id);
+      if (!found.value) throw notFound(`customer ${request.params.id}`);
+      return replyPrivate(reply, "crm", { ...found, value: found.value });
     },
   );
 
@@ -103,6 +121,9 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
       assertOwnProfile(principalOf(request), request.params.id);
       const customer = await customers.updateCustomer(request.params.id, request.body);
       if (!customer) throw notFound(`customer ${request.params.id}`);
+      await customerCache
+        .invalidate([customerKey(customer.id)])
+        .catch((err) => app.log.warn({ err: (err as Error).message }, "customer invalidation deferred"));
       return customer;
     },
   );
@@ -122,10 +143,18 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
         response: { 200: OrderPageSchema, ...errorResponses(400, 401, 403, 404, 502, 504) },
       },
     },
-    async (request) => {
-      const { customerId } = request.query;
-      if (customerId !== undefined && !(await customers.exists(customerId))) throw notFound(`customer ${customerId}`);
-      return mesOrders.listOrders(request.query);
+    async (request, reply) => {
+      const { customerId, status, limit, offset } = request.query;
+      if (customerId !== undefined && !(await readCustomer(customerId)).value) throw notFound(`customer ${customerId}`);
+      const found = await orderCache.fetch(
+        `list:${customerId ?? ""}:${status ?? ""}:${limit}:${offset}`,
+        () => mesOrders.listOrders(request.query),
+        {
+          ttl: deps.ttl.order * 1000,
+          tags: [CRM_ORDER_LISTS_TAG],
+        },
+      );
+      return replyPrivate(reply, "crm", found);
     },
   );
 
@@ -141,10 +170,13 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
         response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 502, 504) },
       },
     },
-    async (request) => {
-      const order = await mesOrders.getOrder(request.params.id);
-      if (!order) throw notFound(`order ${request.params.id}`);
-      return order;
+    async (request, reply) => {
+      const found = await orderCache.fetch(orderKey(request.params.id), () => mesOrders.getOrder(request.params.id), {
+        ttl: deps.ttl.order * 1000,
+        negativeTtl: 2000,
+      });
+      if (!found.value) throw notFound(`order ${request.params.id}`);
+      return replyPrivate(reply, "crm", { ...found, value: found.value });
     },
   );
 

@@ -42,7 +42,7 @@ async function main() {
   if (config.authSecretIsDefault) logger.warn("AUTH_SECRET is unset: using the development secret");
   const services = config.service === "all" ? SERVICES : [config.service];
 
-  const infra = await openInfrastructure(config);
+  const infra = await openInfrastructure(config, logger);
   await migrateServices(infra.db, config.service === "all" ? SERVICES : services);
   if (config.service === "all" && config.seed === "auto" && (await isEmpty(infra.db))) {
     logger.info(DEMO_SIZES, "first start: seeding demo data");

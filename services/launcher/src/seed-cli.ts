@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "@printfab/platform";
+import { ConfigError, createLogger, loadConfig } from "@printfab/platform";
 import { MultiBar, Presets } from "cli-progress";
 import { DEMO_SIZES, resetData, seed, seedModels } from "./seed.ts";
 import { migrateServices, openInfrastructure, SERVICES } from "./system.ts";
@@ -46,7 +46,8 @@ async function main() {
   };
   const seedValue = count("seed", values.seed, 42);
   const config = loadConfig();
-  const infra = await openInfrastructure(config);
+  const logger = createLogger("warn");
+  const infra = await openInfrastructure(config, logger);
   try {
     await migrateServices(infra.db, SERVICES);
     if (values.reset) await resetData(infra.db);

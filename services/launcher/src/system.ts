@@ -4,8 +4,10 @@ import { createMesApp, MES_SCHEMA, mesMigrationsDir } from "@printfab/mes";
 import { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
+  type CacheFactory,
   type Config,
   createAuth,
+  createCacheFactory,
   type Database,
   type HttpApp,
   type Logger,
@@ -26,6 +28,7 @@ const MIGRATIONS: Record<ServiceName, { schema: string; dir: string }> = {
 };
 
 export interface Infrastructure {
+  caches: CacheFactory;
   db: Database;
   objectStore: ObjectStore;
   auth: Auth;
@@ -34,7 +37,7 @@ export interface Infrastructure {
 }
 
 /** Opens the database and the object store that the configuration names, ready for use. */
-export async function openInfrastructure(config: Config): Promise<Infrastructure> {
+export async function openInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
   const db = await openDatabase(config, "launcher");
   const objectStore = config.s3 ? createS3Store(config.s3) : createFilesystemStore(join(config.dataDir, "objects"));
   try {
@@ -44,12 +47,15 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
     throw err;
   }
   const meshPool = new MeshPool({ threads: config.meshThreads, deadlineMs: config.meshDeadlineMs });
+  const caches = await createCacheFactory(config, logger);
   return {
+    caches,
     db,
     objectStore,
     auth: createAuth(config.authSecret),
     meshPool,
     close: async () => {
+      await caches.close();
       await meshPool.close();
       await db.close();
     },
@@ -70,7 +76,7 @@ export async function createServiceApp(
   infra: Infrastructure,
   logger: Logger,
 ): Promise<HttpApp> {
-  const common = { db: infra.db.forService(name), auth: infra.auth, logger };
+  const common = { db: infra.db.forService(name), auth: infra.auth, logger, caches: infra.caches, ttl: config.ttl };
   const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
   switch (name) {
     case "shop":
@@ -86,7 +92,7 @@ export async function createServiceApp(
     case "crm":
       return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
     case "mes":
-      return createMesApp({ ...common, ...models });
+      return createMesApp({ ...common, ...models, relay: { intervalMs: 250 } });
   }
 }
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import {
   AnalysisSchema,
+  CACHE_PREFIX,
   ModelBodySchema,
   meshTask,
   modelBytes,
@@ -8,14 +9,18 @@ import {
   OrderPageSchema,
   OrderSchema,
   OrderStatusSchema,
+  orderKey,
   QuoteQuerySchema,
   QuoteSchema,
 } from "@printfab/contracts";
-import type { MeshPool } from "@printfab/mesh";
+import { contentHash, type MeshPool, PRICING } from "@printfab/mesh";
 import {
   type Auth,
   acceptModelUploads,
   bearer,
+  type CacheFactory,
+  type Config,
+  cacheStatus,
   createHttpApp,
   type Database,
   databaseHealthCheck,
@@ -28,15 +33,21 @@ import {
   Pagination,
   principalOf,
   registerHealth,
+  replyPrivate,
   requireRole,
 } from "@printfab/platform";
 import { Type } from "typebox";
 import { OrderStore } from "./order-store.ts";
+import { OutboxRelay } from "./outbox-relay.ts";
 
 export const MES_SCHEMA = "mes";
 export const mesMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface MesDeps {
+  caches: CacheFactory;
+  ttl: Config["ttl"];
+  /** Run the outbox relay in this instance (every MES instance may). */
+  relay?: { intervalMs: number };
   db: Database;
   auth: Auth;
   logger: Logger;
@@ -53,7 +64,21 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     logger: deps.logger,
   });
   const orders = new OrderStore(deps.db);
-  registerHealth(app, "mes", [databaseHealthCheck(deps.db)]);
+  const orderCache = await deps.caches.create("mes_orders", CACHE_PREFIX.mesOrders);
+  const modelCache = await deps.caches.create("mes_models", CACHE_PREFIX.mesModels);
+  const relay = await OutboxRelay.create(
+    deps.db,
+    deps.caches,
+    deps.logger.child({ service: "mes", component: "outbox" }),
+    deps.relay?.intervalMs,
+  );
+  if (deps.relay) {
+    relay.start();
+    app.addHook("onClose", () => relay.stop());
+  }
+  const redisCheck = deps.caches.healthCheck();
+  registerHealth(app, "mes", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])]);
+  const analysisTtl = deps.ttl.analysis * 1000;
 
   const staff = requireRole(deps.auth, "operator", "manager", "service");
 
@@ -91,10 +116,13 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
         response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const order = await orders.getOrder(request.params.id);
-      if (!order) throw notFound(`order ${request.params.id}`);
-      return order;
+    async (request, reply) => {
+      const found = await orderCache.fetch(orderKey(request.params.id), () => orders.getOrder(request.params.id), {
+        ttl: deps.ttl.order * 1000,
+        negativeTtl: 2000,
+      });
+      if (!found.value) throw notFound(`order ${request.params.id}`);
+      return replyPrivate(reply, "mes", { ...found, value: found.value });
     },
   );
 
@@ -111,7 +139,16 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
         response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => orders.changeStatus(request.params.id, request.body.status, principalOf(request).sub),
+    async (request) => {
+      const { order, outboxId } = await orders.changeStatus(
+        request.params.id,
+        request.body.status,
+        principalOf(request).sub,
+      );
+      // The fast path: evict now, so the usual delay is milliseconds; the relay is the guarantee.
+      await relay.deliverNow(outboxId, { orderId: order.id, customerId: order.customerId });
+      return order;
+    },
   );
 
   app.post(
@@ -149,7 +186,19 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
         response: { 200: AnalysisSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
       },
     },
-    async (request) => meshTask(deps.meshPool.analyze(modelBytes(request.body))),
+    async (request, reply) => {
+      const bytes = modelBytes(request.body);
+      // Keyed by content: the same file is measured once, whoever sends it.
+      const found = await modelCache.fetch(
+        `analysis:${contentHash(bytes)}`,
+        () => meshTask(deps.meshPool.analyze(bytes)),
+        {
+          ttl: analysisTtl,
+        },
+      );
+      reply.header("cache-status", cacheStatus("mes", found));
+      return found.value;
+    },
   );
 
   app.post(

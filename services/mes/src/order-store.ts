@@ -1,6 +1,7 @@
 import type { NewOrder, Order, OrderStatus, OrderSummary } from "@printfab/contracts";
 import { conflict, type Database, notFound, type Queryable, queryPage } from "@printfab/platform";
 import { canTransition, nextStatuses } from "./order-lifecycle.ts";
+import { recordOrderChanged } from "./outbox-relay.ts";
 
 export interface OrderQuery {
   status?: OrderStatus;
@@ -96,7 +97,7 @@ export class OrderStore {
    * Moves an order to `to`. The row lock serializes concurrent changes of one order, so of two operators
    * racing on the same transition exactly one wins and the other gets a 409.
    */
-  async changeStatus(id: number, to: OrderStatus, by: string): Promise<Order> {
+  async changeStatus(id: number, to: OrderStatus, by: string): Promise<{ order: Order; outboxId: number }> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<OrderRow>(`SELECT ${SUMMARY_COLUMNS} FROM mes.orders WHERE id = $1 FOR UPDATE`, [
         id,
@@ -117,7 +118,9 @@ export class OrderStore {
         "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4)",
         [id, row.status, to, by],
       );
-      return this.withDetails(tx, updated as OrderRow);
+      // The eviction of every cached copy commits with the change, or not at all.
+      const outboxId = await recordOrderChanged(tx, { orderId: id, customerId: row.customer_id });
+      return { order: await this.withDetails(tx, updated as OrderRow), outboxId };
     });
   }
 

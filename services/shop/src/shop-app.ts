@@ -18,6 +18,9 @@ import {
   type Auth,
   acceptModelUploads,
   bearer,
+  type CacheFactory,
+  type Config,
+  cacheStatus,
   createHttpApp,
   createNeighbourClient,
   type Database,
@@ -30,21 +33,30 @@ import {
   type Logger,
   notFound,
   Pagination,
+  PRIVATE_CACHE_CONTROL,
   principalOf,
   registerHealth,
+  replyFromCache,
+  replyPrivate,
   requireRole,
   serviceToken,
   unprocessable,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 import { type Static, Type } from "typebox";
+import { CatalogueReads } from "./catalogue-reads.ts";
 import { ModelCatalog } from "./model-catalog.ts";
+import { OrderReads } from "./order-reads.ts";
 import { ProductStore } from "./product-store.ts";
 
 export const SHOP_SCHEMA = "shop";
+
+const NotModified = Type.Null({ description: "not modified: the If-None-Match ETag is current" });
 export const shopMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface ShopDeps {
+  caches: CacheFactory;
+  ttl: Config["ttl"];
   db: Database;
   auth: Auth;
   logger: Logger;
@@ -74,10 +86,18 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     token: serviceToken(deps.auth, "shop"),
   });
   const mesOrders = new MesOrdersClient(mes);
+  const catalogue = await CatalogueReads.create(deps.caches, deps.ttl, products, models);
+  const orderReads = await OrderReads.create(deps.caches, deps.ttl, mesOrders);
+  // Invalidation runs after the commit; if Redis is down the engine keeps it and replays it on recovery.
+  const productChanged = (id?: number) =>
+    catalogue
+      .productChanged(id)
+      .catch((err) => app.log.warn({ err: (err as Error).message }, "product invalidation deferred"));
   acceptModelUploads(app);
   const upload = { bodyLimit: deps.uploadLimitBytes };
   const objectStoreCheck: HealthCheck = { name: "objectStore", critical: false, check: () => deps.objectStore.check() };
-  registerHealth(app, "shop", [databaseHealthCheck(deps.db), objectStoreCheck]);
+  const redisCheck = deps.caches.healthCheck();
+  registerHealth(app, "shop", [databaseHealthCheck(deps.db), objectStoreCheck, ...(redisCheck ? [redisCheck] : [])]);
   const manager = requireRole(deps.auth, "manager");
   const customer = requireRole(deps.auth, "customer");
 
@@ -95,13 +115,12 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ProductPageSchema, ...errorResponses(400) },
+        response: { 200: ProductPageSchema, 304: NotModified, ...errorResponses(400) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, offset, category, q } = request.query;
-      const page = await products.listProducts({ limit, offset, category, q });
-      return { ...page, limit, offset };
+      return replyFromCache(request, reply, "shop", await catalogue.listProducts({ limit, offset, category, q }));
     },
   );
 
@@ -114,14 +133,15 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
         params: IdParams,
         response: {
           200: Type.Intersect([ProductSchema, Type.Object({ model: Type.Union([ModelMetadataSchema, Type.Null()]) })]),
+          304: NotModified,
           ...errorResponses(400, 404),
         },
       },
     },
-    async (request) => {
-      const product = await products.getProduct(request.params.id);
-      if (!product) throw notFound(`product ${request.params.id}`);
-      return { ...product, model: product.modelSha256 ? await models.metadata(product.modelSha256) : null };
+    async (request, reply) => {
+      const found = await catalogue.getProduct(request.params.id);
+      if (!found.value) throw notFound(`product ${request.params.id}`);
+      return replyFromCache(request, reply, "shop", { ...found, value: found.value });
     },
   );
 
@@ -143,16 +163,26 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
           { additionalProperties: false },
         ),
         produces: ["image/png"],
-        response: { 200: Type.Unsafe<Buffer>({ type: "string", format: "binary" }), ...errorResponses(400, 404) },
+        response: {
+          200: Type.Unsafe<Buffer>({ type: "string", format: "binary" }),
+          304: NotModified,
+          ...errorResponses(400, 404),
+        },
       },
     },
     async (request, reply) => {
-      const product = await products.getProduct(request.params.id);
+      const product = (await catalogue.getProduct(request.params.id)).value?.data;
       if (!product) throw notFound(`product ${request.params.id}`);
-      const png = product.modelSha256 ? await models.preview(product.modelSha256, request.query.size) : null;
-      if (!png) throw notFound(`a model of product ${request.params.id}`);
+      const png = product.modelSha256 ? await catalogue.preview(product.modelSha256, request.query.size) : null;
+      if (!png?.value) throw notFound(`a model of product ${request.params.id}`);
+      // A preview is named by its content hash, so its ETag is that hash and it never changes.
       reply.type("image/png");
-      return png;
+      reply.header("cache-status", cacheStatus("shop", png));
+      reply.header("cache-control", "public, max-age=86400");
+      const etag = `"${product.modelSha256}-${request.query.size}"`;
+      reply.header("etag", etag);
+      if (request.headers["if-none-match"] === etag) return reply.status(304).send(null);
+      return png.value;
     },
   );
 
@@ -219,8 +249,10 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     },
     async (request, reply) => {
       const sha = request.body.modelKey ? await models.attach(request.body.modelKey) : null;
+      const product = await products.createProduct(request.body, sha);
+      await productChanged();
       reply.status(201);
-      return products.createProduct(request.body, sha);
+      return product;
     },
   );
 
@@ -242,6 +274,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
       const sha = modelKey ? await models.attach(modelKey) : null;
       const product = await products.updateProduct(request.params.id, request.body, sha);
       if (!product) throw notFound(`product ${request.params.id}`);
+      await productChanged(product.id);
       return product;
     },
   );
@@ -301,11 +334,14 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
         response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 502, 504) },
       },
     },
-    async (request) => {
-      const order = await mesOrders.getOrder(request.params.id);
+    async (request, reply) => {
+      const found = await orderReads.customerOrder(Number(principalOf(request).sub), request.params.id);
       // Another customer's order is answered exactly as a missing one: its existence is not revealed.
-      if (!order || String(order.customerId) !== principalOf(request).sub) throw notFound(`order ${request.params.id}`);
-      return order;
+      if (!found.value) {
+        reply.header("cache-control", PRIVATE_CACHE_CONTROL);
+        throw notFound(`order ${request.params.id}`);
+      }
+      return replyPrivate(reply, "shop", { ...found, value: found.value });
     },
   );
 

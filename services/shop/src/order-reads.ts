@@ -1,0 +1,31 @@
+import type { Cache, CacheResult } from "@printfab/cache";
+import { CACHE_PREFIX, type MesOrdersClient, type Order, shopOrderKey } from "@printfab/contracts";
+import type { CacheFactory, Config } from "@printfab/platform";
+
+/**
+ * A customer's view of their orders, cached per customer: the key holds the customer's id, and the loader
+ * stores nothing but that customer's own order (another's is remembered as not found, under the asking
+ * customer's key). MES's outbox relay evicts the entry when the order's status changes.
+ */
+export class OrderReads {
+  private constructor(
+    private readonly cache: Cache,
+    private readonly mes: MesOrdersClient,
+    private readonly ttlMs: number,
+  ) {}
+
+  static async create(factory: CacheFactory, ttl: Config["ttl"], mes: MesOrdersClient) {
+    return new OrderReads(await factory.create("shop_orders", CACHE_PREFIX.shopOrders), mes, ttl.order * 1000);
+  }
+
+  customerOrder(customerId: number, orderId: number): Promise<CacheResult<Order | null>> {
+    return this.cache.fetch(
+      shopOrderKey(customerId, orderId),
+      async () => {
+        const order = await this.mes.getOrder(orderId);
+        return order && order.customerId === customerId ? order : null;
+      },
+      { ttl: this.ttlMs, negativeTtl: 5000 },
+    );
+  }
+}
