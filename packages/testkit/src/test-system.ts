@@ -79,9 +79,11 @@ export async function startTestSystem(
   const neighbourTimeoutMs = options.neighbourTimeoutMs ?? 3000;
 
   const cacheNamespace = options.cacheNamespace ?? `t${randomBytes(5).toString("hex")}`;
+  // TEST_CACHE=off runs the functional tests with caching off: the same code path minus the cache.
+  const cacheMode = options.cache ?? (process.env.TEST_CACHE === "off" ? "off" : "redis");
   const config = loadConfig({
-    CACHE: options.cache === "off" ? "off" : "on",
-    REDIS_URL: options.cache === "memory" || options.cache === "off" ? undefined : TEST_REDIS_URL,
+    CACHE: cacheMode === "off" ? "off" : "on",
+    REDIS_URL: cacheMode === "redis" ? TEST_REDIS_URL : undefined,
     CACHE_NAMESPACE: cacheNamespace,
   });
   const caches = await createCacheFactory(config, logger);

@@ -1,0 +1,145 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAuth, createPostgresDriver, Database } from "@printfab/platform";
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seed } from "../src/seed.ts";
+import { migrateServices, SERVICES } from "../src/system.ts";
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const SECRET = "instances-test-secret-0123456789";
+const BUS_BOUND_MS = 100;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe("several instances: one PostgreSQL, one Redis", () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  const procs: ChildProcess[] = [];
+  const urls: Record<string, string> = {};
+  const auth = createAuth(SECRET);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataDir = await mkdtemp(join(tmpdir(), "printfab-instances-"));
+    const db = new Database(createPostgresDriver(database.url, 2), "test");
+    await migrateServices(db, SERVICES);
+    await seed(db, { products: 20, customers: 3, orders: 30 });
+    await db.close();
+    const ports = { shop1: await freePort(), shop2: await freePort(), crm: await freePort(), mes: await freePort() };
+    const namespace = `i${randomBytes(4).toString("hex")}`;
+    const common = {
+      PATH: process.env.PATH,
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      CACHE_NAMESPACE: namespace,
+      DATA_DIR: dataDir,
+      AUTH_SECRET: SECRET,
+      LOG_LEVEL: "warn",
+      MES_URL: `http://127.0.0.1:${ports.mes}`,
+      MESH_THREADS: "1",
+    };
+    const start = (name: string, env: Record<string, string>) => {
+      const p = spawn(process.execPath, ["--import", "tsx", main], {
+        env: { ...common, ...env },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      procs.push(p);
+      return p;
+    };
+    start("mes", { SERVICE: "mes", MES_PORT: String(ports.mes) });
+    start("shop1", { SERVICE: "shop", SHOP_PORT: String(ports.shop1) });
+    start("shop2", { SERVICE: "shop", SHOP_PORT: String(ports.shop2) });
+    start("crm", { SERVICE: "crm", CRM_PORT: String(ports.crm) });
+    for (const [name, port] of Object.entries(ports)) urls[name] = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (const url of Object.values(urls)) {
+      for (;;) {
+        const ok = await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((r) => {
+            if (p.exitCode !== null) return r();
+            p.once("exit", () => r());
+            p.kill("SIGTERM");
+          }),
+      ),
+    );
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("a status change is visible through every instance within the bus bound, under polling load", async () => {
+    const operator = auth.sign({ sub: "op-1", role: "operator" });
+    const manager = auth.sign({ sub: "m-1", role: "manager" });
+    const orders = (await (
+      await fetch(`${urls.mes}/orders?status=created&limit=5`, { headers: { authorization: `Bearer ${operator}` } })
+    ).json()) as {
+      items: Array<{ id: number; customerId: number }>;
+    };
+    const worst: number[] = [];
+    for (const order of orders.items.slice(0, 3)) {
+      const customer = auth.sign({ sub: String(order.customerId), role: "customer" });
+      const views = [
+        () => fetch(`${urls.shop1}/orders/${order.id}`, { headers: { authorization: `Bearer ${customer}` } }),
+        () => fetch(`${urls.shop2}/orders/${order.id}`, { headers: { authorization: `Bearer ${customer}` } }),
+        () => fetch(`${urls.crm}/orders/${order.id}`, { headers: { authorization: `Bearer ${manager}` } }),
+        () => fetch(`${urls.mes}/orders/${order.id}`, { headers: { authorization: `Bearer ${operator}` } }),
+      ];
+      const status = async (view: () => Promise<Response>) =>
+        ((await (await view()).json()) as { status: string }).status;
+      // Warm every instance's L1 and L2.
+      for (const v of views) expect(await status(v)).toBe("created");
+      // Concurrent pollers keep every instance busy (and its caches hot) during the change.
+      let polling = true;
+      const pollers = views.flatMap((v) =>
+        Array.from({ length: 3 }, async () => {
+          while (polling) await (await v()).arrayBuffer();
+        }),
+      );
+      const res = await fetch(`${urls.mes}/orders/${order.id}/status`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+        body: JSON.stringify({ status: "approved" }),
+      });
+      expect(res.status).toBe(200);
+      const acknowledged = performance.now();
+      const seenAfter = await Promise.all(
+        views.map(async (v) => {
+          for (;;) {
+            if ((await status(v)) === "approved") return performance.now() - acknowledged;
+            if (performance.now() - acknowledged > 5000) return Number.POSITIVE_INFINITY;
+          }
+        }),
+      );
+      polling = false;
+      await Promise.all(pollers);
+      worst.push(Math.max(...seenAfter));
+    }
+    console.info(`status change visible everywhere after at most ${Math.max(...worst).toFixed(1)} ms`);
+    expect(Math.max(...worst)).toBeLessThanOrEqual(BUS_BOUND_MS);
+  }, 60_000);
+});
