@@ -50,7 +50,7 @@ describe("several instances: one PostgreSQL, one Redis", () => {
       MES_URL: `http://127.0.0.1:${ports.mes}`,
       MESH_THREADS: "1",
     };
-    const start = (name: string, env: Record<string, string>) => {
+    const start = (env: Record<string, string>) => {
       const p = spawn(process.execPath, ["--import", "tsx", main], {
         env: { ...common, ...env },
         stdio: ["ignore", "pipe", "inherit"],
@@ -58,10 +58,10 @@ describe("several instances: one PostgreSQL, one Redis", () => {
       procs.push(p);
       return p;
     };
-    start("mes", { SERVICE: "mes", MES_PORT: String(ports.mes) });
-    start("shop1", { SERVICE: "shop", SHOP_PORT: String(ports.shop1) });
-    start("shop2", { SERVICE: "shop", SHOP_PORT: String(ports.shop2) });
-    start("crm", { SERVICE: "crm", CRM_PORT: String(ports.crm) });
+    start({ SERVICE: "mes", MES_PORT: String(ports.mes) });
+    start({ SERVICE: "shop", SHOP_PORT: String(ports.shop1) });
+    start({ SERVICE: "shop", SHOP_PORT: String(ports.shop2) });
+    start({ SERVICE: "crm", CRM_PORT: String(ports.crm) });
     for (const [name, port] of Object.entries(ports)) urls[name] = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (const url of Object.values(urls)) {

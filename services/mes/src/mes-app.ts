@@ -215,11 +215,18 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
         response: { 200: QuoteSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { material, infill, layerHeight, quantity } = request.query;
-      return meshTask(
-        deps.meshPool.quote(modelBytes(request.body), { material, infill, layerHeightMm: layerHeight, quantity }),
+      const bytes = modelBytes(request.body);
+      // Content hash + every pricing input + the price table's version: a new table is a new key.
+      const key = `quote:v${PRICING.version}:${contentHash(bytes)}:${material}:${infill}:${layerHeight}:${quantity}`;
+      const found = await modelCache.fetch(
+        key,
+        () => meshTask(deps.meshPool.quote(bytes, { material, infill, layerHeightMm: layerHeight, quantity })),
+        { ttl: analysisTtl },
       );
+      reply.header("cache-status", cacheStatus("mes", found));
+      return found.value;
     },
   );
 

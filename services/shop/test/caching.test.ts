@@ -113,6 +113,13 @@ describe("each cached read: miss, hit with no backend work, new data after the c
         headers: { "content-type": "application/octet-stream" },
       });
     const a = await quote("material=PLA&quantity=2");
+    const computed = await sys.call(`${sys.urls.mes}/quotes?material=PLA&quantity=2`, {
+      method: "POST",
+      rawBody: model as Buffer,
+      headers: { "content-type": "application/octet-stream" },
+      token: sys.token("service", "shop"),
+    });
+    expect(computed.headers.get("cache-status")).toMatch(/^mes; hit/);
     const b = await quote("material=PLA&quantity=2");
     expect(b.body).toEqual(a.body);
     const c = await quote("material=PLA&quantity=3");
