@@ -3,12 +3,17 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runCacheBench } from "./cache-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
+import { runSystemBench } from "./system/system-bench.ts";
 
 const HELP = `Printfab benchmarks.
 
-Usage: npm run bench -- <suite> [--seconds N] [--quick]
+Usage: npm run bench [-- <suite>] [--seconds N] [--quick]
 
 Suites:
+  system  (the default) the whole system, CACHE=off and on side by side: catalogue, order tracking,
+          spike, cold start, quotes, and the strategy table. Needs PostgreSQL (BENCH_DATABASE_URL,
+          default postgres://postgres@127.0.0.1:5432/printfab_bench, created if missing) and Redis
+          (REDIS_URL, default redis://127.0.0.1:6379). --quick: a smaller data set and shorter runs.
   cache   the cache engine against raw ioredis, BentoCache and cache-manager on one Redis
           (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed)
   mesh    a generated 1,000,000-triangle STL: parse, measure, preview, beside three's STLLoader
@@ -20,10 +25,10 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { seconds: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
 });
-const suite = positionals[0];
-if (values.help || !suite) {
+const suite = positionals[0] ?? "system";
+if (values.help) {
   process.stdout.write(HELP);
-  process.exit(values.help ? 0 : 2);
+  process.exit(0);
 }
 const seconds = values.seconds ? Number(values.seconds) : values.quick ? 1 : 3;
 if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
@@ -35,6 +40,13 @@ await mkdir(fileURLToPath(new URL("../results", import.meta.url)), { recursive: 
 switch (suite) {
   case "cache":
     await runCacheBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", seconds, out });
+    break;
+  case "system":
+    await runSystemBench({
+      quick: values.quick ?? false,
+      out,
+      resultsDir: fileURLToPath(new URL("../results", import.meta.url)),
+    });
     break;
   case "mesh":
     await runMeshBench({ repeats: values.quick ? 1 : 3, out });

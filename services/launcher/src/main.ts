@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, createLogger, loadConfig, onShutdown } from "@printfab/platform";
+import { ConfigError, collectProcessMetrics, createLogger, loadConfig, onShutdown } from "@printfab/platform";
 import { DEMO_SIZES, isEmpty, seed, seedModels } from "./seed.ts";
 import { migrateServices, openInfrastructure, SERVICES, startServices } from "./system.ts";
 
@@ -39,6 +39,8 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // CPU, memory and event-loop lag in /metrics: the benchmark reads the services' CPU from here.
+  collectProcessMetrics();
   if (config.authSecretIsDefault) logger.warn("AUTH_SECRET is unset: using the development secret");
   const services = config.service === "all" ? SERVICES : [config.service];
 

@@ -1,0 +1,156 @@
+import { readFileSync } from "node:fs";
+import { createAuth } from "@printfab/platform";
+import type { Call, LoadResult, Phase } from "./load.ts";
+import { runLoad } from "./load.ts";
+import { zipf } from "./zipf.ts";
+
+export interface ScenarioSpec {
+  scenario: "catalogue" | "orders" | "spike" | "cold" | "quotes";
+  quick: boolean;
+  urls: { shop: string; crm: string; mes: string };
+  secret: string;
+  productCount: number;
+  categories: string[];
+  /** Orders of the order-tracking scenario: created ones, which operators move forward. */
+  orders: Array<{ id: number; customerId: number }>;
+  /** Paths of model files for the quotes scenario. */
+  modelFiles: string[];
+  /** A unique string, so that the cold-start URL is cold in each run. */
+  runId: string;
+}
+
+export type ScenarioResult = LoadResult & { extra: Record<string, number> };
+
+const FORWARD = ["created", "approved", "printing", "post_processing", "packed", "shipped", "delivered"];
+
+/** The catalogue: Zipf (s = 1.1) product pages, list pages and previews. */
+function catalogue(spec: ScenarioSpec, phases: Phase[]): Promise<LoadResult> {
+  const product = zipf(spec.productCount, 1.1);
+  const page = zipf(20, 1.1);
+  const category = zipf(spec.categories.length, 1.1);
+  return runLoad(() => {
+    const r = Math.random();
+    if (r < 0.6) return { url: `${spec.urls.shop}/products/${product() + 1}` };
+    if (r < 0.85)
+      return {
+        url: `${spec.urls.shop}/products?category=${spec.categories[category()]}&limit=20&offset=${page() * 20}`,
+      };
+    return { url: `${spec.urls.shop}/products/${product() + 1}/preview.png` };
+  }, phases);
+}
+
+export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
+  const seconds = (full: number, quick: number) => (spec.quick ? quick : full) * 1000;
+  switch (spec.scenario) {
+    case "catalogue": {
+      const r = await catalogue(spec, [
+        { name: "warm-up", connections: 16, durationMs: seconds(5, 2) },
+        { name: "measured", connections: 32, durationMs: seconds(20, 8) },
+      ]);
+      return { ...r, extra: {} };
+    }
+    case "spike": {
+      const hot = zipf(10, 1.1);
+      const product = zipf(spec.productCount, 1.1);
+      const steady = seconds(10, 5);
+      const phases: Phase[] = [
+        { name: "steady", connections: 8, durationMs: steady },
+        { name: "burst x10", connections: 80, durationMs: steady },
+        { name: "steady again", connections: 8, durationMs: steady },
+      ];
+      // The burst goes to the hottest products; steady traffic browses the whole catalogue.
+      const t0 = performance.now();
+      const inBurst = () => {
+        const t = performance.now() - t0;
+        return t >= steady && t < 2 * steady;
+      };
+      const r = await runLoad(
+        () => ({ url: `${spec.urls.shop}/products/${(inBurst() ? hot() : product()) + 1}` }),
+        phases,
+      );
+      return { ...r, extra: {} };
+    }
+    case "cold": {
+      const url = `${spec.urls.shop}/products?q=cold${spec.runId}&limit=3`;
+      const r = await runLoad(
+        () => ({ url }),
+        [{ name: "1000 concurrent", connections: 1000, requestsPerConnection: 1 }],
+      );
+      return { ...r, extra: {} };
+    }
+    case "quotes": {
+      const files = spec.modelFiles.map((f) => readFileSync(f));
+      const pick = zipf(files.length, 1.1);
+      const r = await runLoad(
+        () => ({
+          url: `${spec.urls.shop}/quotes?material=PLA&infill=0.2&layerHeight=0.2&quantity=1`,
+          method: "POST",
+          headers: { "content-type": "application/octet-stream" },
+          body: files[pick()] as Buffer,
+        }),
+        [{ name: "measured", connections: 8, durationMs: seconds(15, 6) }],
+      );
+      return { ...r, extra: {} };
+    }
+    case "orders":
+      return orderTracking(spec, seconds(20, 8));
+  }
+}
+
+/**
+ * Customers poll their orders' status (Zipf over the tracked orders) while operators move 1% of the
+ * requests' worth of orders forward. A stale read: a read that began after a change was acknowledged
+ * and returned an earlier status.
+ */
+async function orderTracking(spec: ScenarioSpec, durationMs: number): Promise<ScenarioResult> {
+  const auth = createAuth(spec.secret);
+  const operator = `Bearer ${auth.sign({ sub: "bench-operator", role: "operator" }, 3600)}`;
+  const tokens = new Map(
+    spec.orders.map((o) => [
+      o.customerId,
+      `Bearer ${auth.sign({ sub: String(o.customerId), role: "customer" }, 3600)}`,
+    ]),
+  );
+  const pick = zipf(spec.orders.length, 1.1);
+  const acked = new Map<number, { index: number; at: number }>();
+  const writing = new Set<number>();
+  const statusOf = new Map(spec.orders.map((o) => [o.id, 0]));
+  let n = 0;
+  let reads = 0;
+  let staleReads = 0;
+  let writes = 0;
+  const r = await runLoad((): Call => {
+    const order = spec.orders[pick()] as { id: number; customerId: number };
+    n++;
+    const current = statusOf.get(order.id) ?? 0;
+    if (n % 100 === 0 && !writing.has(order.id) && current + 1 < FORWARD.length) {
+      writing.add(order.id);
+      return {
+        url: `${spec.urls.mes}/orders/${order.id}/status`,
+        method: "POST",
+        headers: { authorization: operator, "content-type": "application/json" },
+        body: JSON.stringify({ status: FORWARD[current + 1] }),
+        check: (status) => {
+          writing.delete(order.id);
+          if (status === 200) {
+            writes++;
+            statusOf.set(order.id, current + 1);
+            acked.set(order.id, { index: current + 1, at: performance.now() });
+          }
+        },
+      };
+    }
+    return {
+      url: `${spec.urls.shop}/orders/${order.id}`,
+      headers: { authorization: tokens.get(order.customerId) as string },
+      check: (status, body, startedAt) => {
+        if (status !== 200) return;
+        reads++;
+        const seen = FORWARD.indexOf((JSON.parse(body.toString()) as { status: string }).status);
+        const ack = acked.get(order.id);
+        if (ack && ack.at <= startedAt && seen < ack.index) staleReads++;
+      },
+    };
+  }, [{ name: "measured", connections: 32, durationMs }]);
+  return { ...r, extra: { reads, writes, staleReads } };
+}
