@@ -3,7 +3,13 @@ import { percentile } from "../stats.ts";
 
 export interface Phase {
   name: string;
+  /** Closed loop: this many connections, each sending its next request when the last one answered. */
   connections: number;
+  /**
+   * Open loop instead: this many requests per second, sent on schedule whatever the answers do (so a
+   * slow system faces the same arrivals; latency counts from the scheduled time).
+   */
+  rate?: number;
   /** Runs until this much time has passed... */
   durationMs?: number;
   /** ...or until each connection sent this many requests. */
@@ -45,33 +51,66 @@ export async function runLoad(next: () => Call, phases: Phase[]): Promise<LoadRe
     const phaseStart = performance.now();
     const end = phase.durationMs ? phaseStart + phase.durationMs : Number.POSITIVE_INFINITY;
     const before = samples.length;
-    await Promise.all(
-      Array.from({ length: phase.connections }, async () => {
-        for (
-          let i = 0;
-          performance.now() < end && (phase.requestsPerConnection === undefined || i < phase.requestsPerConnection);
-          i++
-        ) {
+    const send = async (call: Call, t0: number) => {
+      try {
+        const res = await request(call.url, {
+          method: call.method ?? "GET",
+          headers: call.headers,
+          body: call.body,
+          dispatcher,
+        });
+        const body = Buffer.from(await res.body.arrayBuffer());
+        if (res.statusCode >= 300 && res.statusCode !== 304) non2xx++;
+        call.check?.(res.statusCode, body, t0);
+        samples.push({ t: t0 - started, ms: performance.now() - t0, phase: p });
+      } catch {
+        errors++;
+      }
+    };
+    if (phase.rate) {
+      const inFlight = new Set<Promise<void>>();
+      const tickMs = 2;
+      for (let due = phaseStart; due < end; due += tickMs) {
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const batch =
+          Math.round((phase.rate * (due + tickMs - phaseStart)) / 1000) -
+          Math.round((phase.rate * (due - phaseStart)) / 1000);
+        for (let k = 0; k < batch; k++) {
           const call = next();
-          const t0 = performance.now();
-          try {
-            const res = await request(call.url, {
-              method: call.method ?? "GET",
-              headers: call.headers,
-              body: call.body,
-              dispatcher,
-            });
-            const body = Buffer.from(await res.body.arrayBuffer());
-            const ms = performance.now() - t0;
-            if (res.statusCode >= 300 && res.statusCode !== 304) non2xx++;
-            call.check?.(res.statusCode, body, t0);
-            samples.push({ t: t0 - started, ms, phase: p });
-          } catch {
-            errors++;
-          }
+          const promise = send(call, due).finally(() => inFlight.delete(promise));
+          inFlight.add(promise);
         }
-      }),
-    );
+      }
+      await Promise.all(inFlight);
+    } else
+      await Promise.all(
+        Array.from({ length: phase.connections }, async () => {
+          for (
+            let i = 0;
+            performance.now() < end && (phase.requestsPerConnection === undefined || i < phase.requestsPerConnection);
+            i++
+          ) {
+            const call = next();
+            const t0 = performance.now();
+            try {
+              const res = await request(call.url, {
+                method: call.method ?? "GET",
+                headers: call.headers,
+                body: call.body,
+                dispatcher,
+              });
+              const body = Buffer.from(await res.body.arrayBuffer());
+              const ms = performance.now() - t0;
+              if (res.statusCode >= 300 && res.statusCode !== 304) non2xx++;
+              call.check?.(res.statusCode, body, t0);
+              samples.push({ t: t0 - started, ms, phase: p });
+            } catch {
+              errors++;
+            }
+          }
+        }),
+      );
     const phaseSamples = samples
       .slice(before)
       .map((s) => s.ms)

@@ -7,6 +7,8 @@ import { zipf } from "./zipf.ts";
 export interface ScenarioSpec {
   scenario: "catalogue" | "orders" | "spike" | "cold" | "quotes";
   quick: boolean;
+  /** Only warm the caches up (not measured). */
+  warmUp?: boolean;
   urls: { shop: string; crm: string; mes: string };
   secret: string;
   productCount: number;
@@ -23,7 +25,7 @@ export type ScenarioResult = LoadResult & { extra: Record<string, number> };
 
 const FORWARD = ["created", "approved", "printing", "post_processing", "packed", "shipped", "delivered"];
 
-/** The catalogue: Zipf (s = 1.1) product pages, list pages and previews. */
+/** The catalogue: Zipf (s = 1.1) product pages, list pages and previews (15%). */
 function catalogue(spec: ScenarioSpec, phases: Phase[]): Promise<LoadResult> {
   const product = zipf(spec.productCount, 1.1);
   const page = zipf(20, 1.1);
@@ -53,10 +55,12 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       const hot = zipf(10, 1.1);
       const product = zipf(spec.productCount, 1.1);
       const steady = seconds(10, 5);
+      // Open loop: arrivals do not slow down when the system does, as in a real spike.
+      const rate = spec.quick ? 400 : 600;
       const phases: Phase[] = [
-        { name: "steady", connections: 8, durationMs: steady },
-        { name: "burst x10", connections: 80, durationMs: steady },
-        { name: "steady again", connections: 8, durationMs: steady },
+        { name: "steady", connections: 0, rate, durationMs: steady },
+        { name: "burst x10", connections: 0, rate: rate * 10, durationMs: steady },
+        { name: "steady again", connections: 0, rate, durationMs: steady },
       ];
       // The burst goes to the hottest products; steady traffic browses the whole catalogue.
       const t0 = performance.now();

@@ -44,6 +44,8 @@ export async function runStrategies(opts: {
       const cache = new Cache({
         name: "strategy",
         l2: createRedisL2(client, sub, new KeySpace(prefix)),
+        // L2 only, as the services cache order status: the strategies differ in what a write does.
+        l1MaxBytes: 0,
         defaults: { ttl: TTL_MS, refreshAhead: strategy === "refresh-ahead (TTL)" ? 1 : 0 },
       });
       await cache.connect();

@@ -158,12 +158,26 @@ async function stopSystem(s: Running) {
   );
 }
 
+/** The services whose DB queries a scenario's requests cause (MES's relay polls in the background). */
+const SERVED_BY: Record<ScenarioName, Array<"shop" | "crm" | "mes">> = {
+  catalogue: ["shop"],
+  orders: ["shop", "mes"],
+  spike: ["shop"],
+  cold: ["shop"],
+  quotes: ["shop", "mes"],
+};
+
+const runWorker = async (spec: ScenarioSpec) =>
+  JSON.parse(
+    (await run(process.execPath, ["--import", "tsx", worker, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 }))
+      .stdout,
+  ) as ScenarioResult;
+
 async function measure(s: Running, spec: ScenarioSpec): Promise<ModeFigures> {
+  // Steady state is what the catalogue claims are about: the caches are warmed by the same traffic first.
+  if (spec.scenario === "catalogue") await runWorker({ ...spec, warmUp: true });
   const before = await Promise.all(Object.values(s.urls).map(scrape));
-  const { stdout } = await run(process.execPath, ["--import", "tsx", worker, JSON.stringify(spec)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const result = JSON.parse(stdout) as ScenarioResult;
+  const result = await runWorker(spec);
   const after = await Promise.all(Object.values(s.urls).map(scrape));
   const delta = (prefix: string, ...filters: string[]) =>
     after.reduce(
@@ -171,13 +185,15 @@ async function measure(s: Running, spec: ScenarioSpec): Promise<ModeFigures> {
       0,
     );
   const requests = Math.max(1, result.requests);
+  const served = SERVED_BY[spec.scenario];
+  const dbQueries = served.reduce((acc, service) => acc + delta("db_queries_total", `service="${service}"`), 0);
   const hits = delta("cache_requests_total", 'result="hit_l1"') + delta("cache_requests_total", 'result="hit_l2"');
   const lookups =
     hits + delta("cache_requests_total", 'result="miss"') + delta("cache_requests_total", 'result="bypass"');
   const previews = spec.scenario === "catalogue" ? requests * 0.15 : 0;
   return {
     result,
-    dbQueriesPerRequest: delta("db_queries_total") / requests,
+    dbQueriesPerRequest: dbQueries / requests,
     s3RequestsPerRequest: delta("object_store_requests_total") / requests,
     s3GetsPerPreview: previews ? delta("object_store_requests_total", 'op="get"') / previews : 0,
     loads: delta("cache_loads_total") || delta("cache_requests_total", 'result="bypass"'),

@@ -73,7 +73,8 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   const redisCheck = deps.caches.healthCheck();
   registerHealth(app, "crm", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])]);
   const customerCache = await deps.caches.create("crm_customers", CACHE_PREFIX.crmCustomers);
-  const orderCache = await deps.caches.create("crm_orders", CACHE_PREFIX.crmOrders);
+  // Orders change status under operators' hands: L2 only, so an acknowledged change is seen at once.
+  const orderCache = await deps.caches.create("crm_orders", CACHE_PREFIX.crmOrders, { l1MaxBytes: 0 });
   const customerKey = (id: number) => `customer:${id}`;
   // Authorization (assertOwnProfile) always runs before this read: the key is the profile's own id.
   const readCustomer = (id: number) =>

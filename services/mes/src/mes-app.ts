@@ -64,7 +64,8 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     logger: deps.logger,
   });
   const orders = new OrderStore(deps.db);
-  const orderCache = await deps.caches.create("mes_orders", CACHE_PREFIX.mesOrders);
+  // L2 only: an acknowledged status change must be visible to the very next read in every instance.
+  const orderCache = await deps.caches.create("mes_orders", CACHE_PREFIX.mesOrders, { l1MaxBytes: 0 });
   const modelCache = await deps.caches.create("mes_models", CACHE_PREFIX.mesModels);
   const relay = await OutboxRelay.create(
     deps.db,

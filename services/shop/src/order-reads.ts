@@ -15,7 +15,13 @@ export class OrderReads {
   ) {}
 
   static async create(factory: CacheFactory, ttl: Config["ttl"], mes: MesOrdersClient) {
-    return new OrderReads(await factory.create("shop_orders", CACHE_PREFIX.shopOrders), mes, ttl.order * 1000);
+    // L2 only: an acknowledged status change must be visible to the very next read, and L1 copies in
+    // other processes would lag by the bus's delivery time. Still no call to MES on a hit.
+    return new OrderReads(
+      await factory.create("shop_orders", CACHE_PREFIX.shopOrders, { l1MaxBytes: 0 }),
+      mes,
+      ttl.order * 1000,
+    );
   }
 
   customerOrder(customerId: number, orderId: number): Promise<CacheResult<Order | null>> {
