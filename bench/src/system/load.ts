@@ -91,23 +91,7 @@ export async function runLoad(next: () => Call, phases: Phase[]): Promise<LoadRe
             performance.now() < end && (phase.requestsPerConnection === undefined || i < phase.requestsPerConnection);
             i++
           ) {
-            const call = next();
-            const t0 = performance.now();
-            try {
-              const res = await request(call.url, {
-                method: call.method ?? "GET",
-                headers: call.headers,
-                body: call.body,
-                dispatcher,
-              });
-              const body = Buffer.from(await res.body.arrayBuffer());
-              const ms = performance.now() - t0;
-              if (res.statusCode >= 300 && res.statusCode !== 304) non2xx++;
-              call.check?.(res.statusCode, body, t0);
-              samples.push({ t: t0 - started, ms, phase: p });
-            } catch {
-              errors++;
-            }
+            await send(next(), performance.now());
           }
         }),
       );

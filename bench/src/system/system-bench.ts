@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { migrateServices, openInfrastructure, resetData, SERVICES, seed, seedModels } from "@printfab/launcher";
 import { createLogger, loadConfig } from "@printfab/platform";
+import { freePort } from "@printfab/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { scrape, sum } from "./metrics-scrape.ts";
@@ -41,14 +41,6 @@ export interface SystemResults {
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Says clearly what is missing, instead of failing half-way. */
 async function checkPrerequisites(databaseUrl: string, redisUrl: string): Promise<void> {

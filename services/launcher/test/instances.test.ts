@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAuth, createPostgresDriver, Database } from "@printfab/platform";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
+import { createTestDatabase, freePort, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seed } from "../src/seed.ts";
 import { migrateServices, SERVICES } from "../src/system.ts";
@@ -14,14 +13,6 @@ import { migrateServices, SERVICES } from "../src/system.ts";
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const SECRET = "instances-test-secret-0123456789";
 const BUS_BOUND_MS = 100;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe("several instances: one PostgreSQL, one Redis", () => {
   let database: TestDatabase;
