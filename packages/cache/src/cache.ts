@@ -92,6 +92,8 @@ interface Candidate {
 interface L2Lookup {
   hit?: Candidate & { body: Buffer };
   stale?: Candidate;
+  /** Whether L2 held an entry at all (fresh, stale, or of an older tag version). */
+  present: boolean;
   tagVersions: number[];
 }
 
@@ -261,40 +263,47 @@ export class Cache {
   async invalidate(keys: readonly string[]): Promise<void> {
     if (!this.#enabled || keys.length === 0) return;
     const ks = keys.map(normalizeKey);
-    this.#epoch++;
-    for (const k of ks) {
-      this.#flights.invalidateKey(k);
-      this.#l1?.delete(k);
-    }
+    this.#evictLocally(ks, []);
     this.stats.invalidations_key += ks.length;
     this.events.emit("invalidation", { kind: "key", names: [...keys] });
-    if (!this.#l2) return;
-    try {
-      await this.#call("invalidate", () => (this.#l2 as L2Driver).invalidate(ks));
-      await this.#publish({ from: this.#id, keys: ks });
-    } catch (err) {
-      this.#remember(ks, []);
-      throw new CacheUnavailableError("invalidate", err);
-    }
+    await this.#invalidateShared("invalidate", ks, []);
   }
 
   /** Drops every entry of the tags, in every process. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (!this.#enabled || tags.length === 0) return;
+    this.#evictLocally([], tags);
+    this.stats.invalidations_tag += tags.length;
+    this.events.emit("invalidation", { kind: "tag", names: [...tags] });
+    await this.#invalidateShared("invalidateTags", [], [...tags]);
+  }
+
+  /** This process's part of an invalidation: L1 entries, and loads in flight that must not fill. */
+  #evictLocally(keys: readonly string[], tags: readonly string[]) {
     this.#epoch++;
+    for (const k of keys) {
+      this.#flights.invalidateKey(k);
+      this.#l1?.delete(k);
+    }
     for (const t of tags) {
       this.#flights.invalidateTag(t);
       this.#l1?.deleteTag(t);
     }
-    this.stats.invalidations_tag += tags.length;
-    this.events.emit("invalidation", { kind: "tag", names: [...tags] });
-    if (!this.#l2) return;
+  }
+
+  /** L2 and the other processes' L1; what cannot reach Redis is kept and replayed on recovery. */
+  async #invalidateShared(operation: string, keys: string[], tags: string[]) {
+    const l2 = this.#l2;
+    if (!l2) return;
     try {
-      await this.#call("invalidateTags", () => (this.#l2 as L2Driver).bumpTags(tags));
-      await this.#publish({ from: this.#id, tags: [...tags] });
+      await this.#call(operation, async () => {
+        if (keys.length > 0) await l2.invalidate(keys);
+        if (tags.length > 0) await l2.bumpTags(tags);
+      });
+      await this.#publish({ from: this.#id, keys, tags });
     } catch (err) {
-      this.#remember([], tags);
-      throw new CacheUnavailableError("invalidateTags", err);
+      this.#remember(keys, tags);
+      throw new CacheUnavailableError(operation, err);
     }
   }
 
@@ -361,17 +370,23 @@ export class Cache {
         const token = `${this.#id}:${++this.#leaseCounter}`;
         // The version is read before the loader runs: a fill presents it back, and loses to any
         // invalidation in between.
+        // With nothing in L2 at the read, a value that lands before the lease is taken is read, not reloaded.
+        const unlessFilled = !read.present && !refresh;
         const got = await this.#call("lease", () =>
-          Promise.all([l2.readVersion(k), l2.acquireLease(k, token, this.#leaseMs)]),
+          Promise.all([l2.readVersion(k), l2.acquireLease(k, token, this.#leaseMs, unlessFilled)]),
         ).catch(() => undefined);
         if (got === undefined) {
           version = undefined;
           break;
         }
         version = got[0];
-        if (got[1]) {
+        if (got[1] === "acquired") {
           lease = token;
           break;
+        }
+        if (got[1] === "filled" && this.#now() < deadline) {
+          read = await this.#readL2(k, o.tags);
+          continue;
         }
         // A refresh-ahead is optional work: when another process is loading already, leave it to it.
         if (refresh && stale) return this.#hit(stale, "l2", false);
@@ -456,7 +471,7 @@ export class Cache {
     } catch {
       return undefined;
     }
-    const out: L2Lookup = { tagVersions: read.tagVersions };
+    const out: L2Lookup = { present: read.payload !== null, tagVersions: read.tagVersions };
     const decoded = read.payload ? decodeEntry(read.payload) : null;
     if (!decoded) return out;
     const { meta, body } = decoded;
@@ -651,19 +666,11 @@ export class Cache {
       if (waiters) for (const wake of [...waiters]) wake();
     }
     if (m.from === this.#id) return;
-    if (m.all || m.keys?.length || m.tags?.length) this.#epoch++;
     if (m.all) {
       this.#l1?.clear();
       this.#flights.invalidateAll();
     }
-    for (const k of m.keys ?? []) {
-      this.#l1?.delete(k);
-      this.#flights.invalidateKey(k);
-    }
-    for (const t of m.tags ?? []) {
-      this.#l1?.deleteTag(t);
-      this.#flights.invalidateTag(t);
-    }
+    if (m.all || m.keys?.length || m.tags?.length) this.#evictLocally(m.keys ?? [], m.tags ?? []);
   }
 
   /** Evictions may have been missed while the bus was down: L1 is emptied and unused until it is back. */

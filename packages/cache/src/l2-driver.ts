@@ -43,7 +43,16 @@ export interface L2Driver {
   /** Bumps each tag's version: every entry filled under an older version becomes a miss. */
   bumpTags(tags: readonly string[]): Promise<void>;
   readTagVersions(tags: readonly string[]): Promise<number[]>;
-  acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the key's load lease. With `unlessFilled`, a value that landed since the caller's read is
+   * reported (`filled`) instead: the caller re-reads rather than loading a second time.
+   */
+  acquireLease(
+    key: string,
+    token: string,
+    ttlMs: number,
+    unlessFilled: boolean,
+  ): Promise<"acquired" | "busy" | "filled">;
   releaseLease(key: string, token: string): Promise<void>;
   /** Deletes every entry of the cache (after an outage whose invalidations could not all be kept). */
   flush(): Promise<void>;

@@ -88,10 +88,11 @@ export function createMemoryL2(store: MemoryL2Store, keys: KeySpace): L2Driver {
     async readTagVersions(tags) {
       return tags.map((t) => Number(store.get(keys.tag(t)) ?? 0));
     },
-    async acquireLease(key, token, ttlMs) {
-      if (store.get(keys.lease(key)) !== null) return false;
+    async acquireLease(key, token, ttlMs, unlessFilled) {
+      if (unlessFilled && store.get(keys.data(key)) !== null) return "filled";
+      if (store.get(keys.lease(key)) !== null) return "busy";
       store.set(keys.lease(key), token, ttlMs);
-      return true;
+      return "acquired";
     },
     async releaseLease(key, token) {
       if (store.get(keys.lease(key)) === token) store.delete(keys.lease(key));

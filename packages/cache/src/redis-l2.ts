@@ -44,6 +44,13 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
 return 1`,
   },
+  // KEYS: data, lease. ARGV: token, ttl ms, '1' to report a value that is already there.
+  pfLease: {
+    numberOfKeys: 2,
+    lua: `if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 'filled' end
+if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return 'acquired' end
+return 'busy'`,
+  },
   // KEYS: lease. ARGV: token.
   pfRelease: {
     numberOfKeys: 1,
@@ -68,6 +75,13 @@ type ScriptClient = RedisClient & {
   pfSet(data: string, version: string, payload: Buffer, ttl: number, versionTtl: number): Promise<number>;
   pfInvalidate(data: string, version: string, versionTtl: number): Promise<number>;
   pfRelease(lease: string, token: string): Promise<number>;
+  pfLease(
+    data: string,
+    lease: string,
+    token: string,
+    ttl: number,
+    unlessFilled: string,
+  ): Promise<"acquired" | "busy" | "filled">;
 };
 
 const toVersion = (v: string | null) => (v === null ? 0 : Number(v));
@@ -129,8 +143,14 @@ export function createRedisL2(
       if (tags.length === 0) return [];
       return (await redis.mget(...tags.map((t) => keys.tag(t)))).map(toVersion);
     },
-    async acquireLease(key, token, ttlMs) {
-      return (await redis.set(keys.lease(key), token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) === "OK";
+    async acquireLease(key, token, ttlMs, unlessFilled) {
+      return redis.pfLease(
+        keys.data(key),
+        keys.lease(key),
+        token,
+        Math.max(1, Math.ceil(ttlMs)),
+        unlessFilled ? "1" : "0",
+      );
     },
     async releaseLease(key, token) {
       await redis.pfRelease(keys.lease(key), token);
