@@ -40,7 +40,10 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
   const register = async (cache: Cache) => {
     registerCacheMetrics(cache);
     cache.events.on("breaker", ({ state }) => logger.warn({ cache: cache.name, state }, "cache circuit breaker"));
-    cache.events.on("bus", ({ up }) => logger.info({ cache: cache.name, up }, "cache bus"));
+    cache.events.on("bus", ({ up }) => {
+      if (up) logger.debug({ cache: cache.name }, "cache bus connected");
+      else logger.warn({ cache: cache.name }, "cache bus lost: L1 emptied and unused until it is back");
+    });
     await cache.connect();
     made.push(cache);
     return cache;
