@@ -43,6 +43,13 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
     return cache;
   };
   const load = (i: number) => async () => value(i % KEYS);
+  /** BentoCache on the same Redis, with its memory L1 or L2 only. */
+  const bento = (l1: boolean) => {
+    const store = bentostore();
+    if (l1) store.useL1Layer(memoryDriver({ maxSize: "64mb" }));
+    store.useL2Layer(redisDriver({ connection: { host: url.hostname, port: Number(url.port) } }));
+    return new BentoCache({ default: "c", stores: { c: store } });
+  };
 
   // --- L1 hit, sequential ---
   log("L1 hit (sequential)...");
@@ -57,21 +64,14 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
     await c.close();
   }
   {
-    const bento = new BentoCache({
-      default: "c",
-      stores: {
-        c: bentostore()
-          .useL1Layer(memoryDriver({ maxSize: "64mb" }))
-          .useL2Layer(redisDriver({ connection: { host: url.hostname, port: Number(url.port) } })),
-      },
-    });
-    for (let i = 0; i < KEYS; i++) await bento.getOrSet({ key: `bk${i}`, factory: load(i), ttl: "1h" });
+    const bc = bento(true);
+    for (let i = 0; i < KEYS; i++) await bc.getOrSet({ key: `bk${i}`, factory: load(i), ttl: "1h" });
     rows.push([
       "L1 hit (sequential)",
       "BentoCache 1.6",
-      await measureSequential((i) => bento.getOrSet({ key: `bk${i % KEYS}`, factory: load(i), ttl: "1h" }), ms),
+      await measureSequential((i) => bc.getOrSet({ key: `bk${i % KEYS}`, factory: load(i), ttl: "1h" }), ms),
     ]);
-    await bento.disconnectAll();
+    await bc.disconnectAll();
   }
   {
     const cm = createCache({ stores: [new Keyv()] });
@@ -102,23 +102,18 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
     await c.close();
   }
   {
-    const bento = new BentoCache({
-      default: "c",
-      stores: {
-        c: bentostore().useL2Layer(redisDriver({ connection: { host: url.hostname, port: Number(url.port) } })),
-      },
-    });
-    for (let i = 0; i < KEYS; i++) await bento.getOrSet({ key: `bl2${i}`, factory: load(i), ttl: "1h" });
+    const bc = bento(false);
+    for (let i = 0; i < KEYS; i++) await bc.getOrSet({ key: `bl2${i}`, factory: load(i), ttl: "1h" });
     rows.push([
       "L2 hit (64 in flight)",
       "BentoCache 1.6",
       await measureConcurrent(
-        (i) => bento.getOrSet({ key: `bl2${i % KEYS}`, factory: load(i), ttl: "1h" }),
+        (i) => bc.getOrSet({ key: `bl2${i % KEYS}`, factory: load(i), ttl: "1h" }),
         IN_FLIGHT,
         ms,
       ),
     ]);
-    await bento.disconnectAll();
+    await bc.disconnectAll();
   }
   {
     const store = new Keyv({ store: new KeyvRedis(opts.redisUrl), namespace: "cm" });
@@ -144,20 +139,13 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
     await c.close();
   }
   {
-    const bento = new BentoCache({
-      default: "c",
-      stores: {
-        c: bentostore()
-          .useL1Layer(memoryDriver({ maxSize: "64mb" }))
-          .useL2Layer(redisDriver({ connection: { host: url.hostname, port: Number(url.port) } })),
-      },
-    });
+    const bc = bento(true);
     rows.push([
       "miss + fill (64 in flight)",
       "BentoCache 1.6",
-      await measureConcurrent((i) => bento.getOrSet({ key: `bm${i}`, factory: load(i), ttl: "1h" }), IN_FLIGHT, ms),
+      await measureConcurrent((i) => bc.getOrSet({ key: `bm${i}`, factory: load(i), ttl: "1h" }), IN_FLIGHT, ms),
     ]);
-    await bento.disconnectAll();
+    await bc.disconnectAll();
   }
   {
     const cm = createCache({

@@ -4,6 +4,14 @@ const esc = (s: string) =>
   s.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c] as string);
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v >= 1 ? v.toFixed(1) : v.toFixed(3));
 
+/** The chart's frame: white background and centred title. */
+const open = (w: number, h: number, title: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="${w / 2}" y="22" font-size="15" text-anchor="middle">${esc(title)}</text>`;
+
+/** Which colour is which mode, bottom right. */
+const legend = (w: number, h: number) =>
+  `<rect x="${w - 170}" y="${h - 30}" width="12" height="12" fill="${COLORS.off}"/><text x="${w - 152}" y="${h - 20}" font-size="11">CACHE=off</text><rect x="${w - 85}" y="${h - 30}" width="12" height="12" fill="${COLORS.on}"/><text x="${w - 67}" y="${h - 20}" font-size="11">cache on</text>`;
+
 export function barChart(
   title: string,
   groups: Array<{ label: string; off: number; on: number }>,
@@ -28,7 +36,7 @@ export function barChart(
       return `${bar(g.off, 0, COLORS.off)}${bar(g.on, bw, COLORS.on)}<text x="${x + bw}" y="${bottom + 16}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`;
     })
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="${w / 2}" y="22" font-size="15" text-anchor="middle">${esc(title)}</text><line x1="${left}" y1="${bottom}" x2="${w - 10}" y2="${bottom}" stroke="#333"/><text x="14" y="${(top + bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">${esc(unit)}${log ? " (log)" : ""}</text>${bars}<rect x="${w - 170}" y="${h - 30}" width="12" height="12" fill="${COLORS.off}"/><text x="${w - 152}" y="${h - 20}" font-size="11">CACHE=off</text><rect x="${w - 85}" y="${h - 30}" width="12" height="12" fill="${COLORS.on}"/><text x="${w - 67}" y="${h - 20}" font-size="11">cache on</text></svg>`;
+  return `${open(w, h, title)}<line x1="${left}" y1="${bottom}" x2="${w - 10}" y2="${bottom}" stroke="#333"/><text x="14" y="${(top + bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">${esc(unit)}${log ? " (log)" : ""}</text>${bars}${legend(w, h)}</svg>`;
 }
 
 export function lineChart(
@@ -55,5 +63,5 @@ export function lineChart(
         `<polyline fill="none" stroke="${COLORS[s.name]}" stroke-width="2" points="${s.points.map(([x, y]) => `${px(x)},${py(y)}`).join(" ")}"/>`,
     )
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="${w / 2}" y="22" font-size="15" text-anchor="middle">${esc(title)}</text><line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#333"/><line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/><text x="${left - 6}" y="${top + 4}" font-size="10" text-anchor="end">${fmt(maxY)}</text><text x="${right}" y="${bottom + 16}" font-size="10" text-anchor="end">${fmt(maxX)}</text><text x="${(left + right) / 2}" y="${bottom + 30}" font-size="11" text-anchor="middle">${esc(xLabel)}</text><text x="14" y="${(top + bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">${esc(yLabel)}</text>${lines}<rect x="${w - 170}" y="${h - 30}" width="12" height="12" fill="${COLORS.off}"/><text x="${w - 152}" y="${h - 20}" font-size="11">CACHE=off</text><rect x="${w - 85}" y="${h - 30}" width="12" height="12" fill="${COLORS.on}"/><text x="${w - 67}" y="${h - 20}" font-size="11">cache on</text></svg>`;
+  return `${open(w, h, title)}<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#333"/><line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/><text x="${left - 6}" y="${top + 4}" font-size="10" text-anchor="end">${fmt(maxY)}</text><text x="${right}" y="${bottom + 16}" font-size="10" text-anchor="end">${fmt(maxX)}</text><text x="${(left + right) / 2}" y="${bottom + 30}" font-size="11" text-anchor="middle">${esc(xLabel)}</text><text x="14" y="${(top + bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">${esc(yLabel)}</text>${lines}${legend(w, h)}</svg>`;
 }

@@ -89,6 +89,20 @@ interface Candidate {
   meta: EntryMeta;
 }
 
+/** One load through the tiers: a miss (`refresh` false) or a refresh-ahead of a value still fresh. */
+interface LoadJob {
+  /** The normalized key, and the caller's (for events and the loader). */
+  k: string;
+  key: string;
+  loader: Loader<unknown>;
+  o: EntryOptions;
+  /** A value that may be served if the load fails or is slow. */
+  stale: Candidate | undefined;
+  refresh: boolean;
+  /** What the caller already read from L2 (undefined: L2 bypassed), or null when nothing was read yet. */
+  first: L2Lookup | undefined | null;
+}
+
 interface L2Lookup {
   hit?: Candidate & { body: Buffer };
   stale?: Candidate;
@@ -225,7 +239,9 @@ export class Cache {
       running = this.#flights.get(k);
       if (running && !running.invalidated) return this.#join<T>(running);
     }
-    const flight = this.#flights.start(k, o.tags, (f) => this.#load(k, key, loader, o, stale, f, false, first));
+    const flight = this.#flights.start(k, o.tags, (f) =>
+      this.#load({ k, key, loader: loader as Loader<unknown>, o, stale, refresh: false, first }, f),
+    );
     return flight.result as Promise<CacheResult<T>>;
   }
 
@@ -316,37 +332,26 @@ export class Cache {
   // ---- the load path -------------------------------------------------------------------------------
 
   #load(
-    k: string,
-    key: string,
-    loader: Loader<unknown>,
-    o: EntryOptions,
-    staleL1: Candidate | undefined,
+    job: LoadJob,
     flight: Flight<CacheResult<unknown>>,
-    refresh: boolean,
-    first: L2Lookup | undefined | null,
   ): { result: Promise<CacheResult<unknown>>; done: Promise<unknown> } {
     let answerEarly: ((r: CacheResult<unknown>) => void) | undefined;
     const early = new Promise<CacheResult<unknown>>((r) => {
       answerEarly = r;
     });
-    const done = this.#loadThrough(k, key, loader, o, staleL1, flight, refresh, first, (stale) => {
+    const done = this.#loadThrough(job, flight, (stale) => {
       answerEarly?.(stale);
     });
     return { result: Promise.race([done, early]), done };
   }
 
   async #loadThrough(
-    k: string,
-    key: string,
-    loader: Loader<unknown>,
-    o: EntryOptions,
-    staleL1: Candidate | undefined,
+    job: LoadJob,
     flight: Flight<CacheResult<unknown>>,
-    refresh: boolean,
-    first: L2Lookup | undefined | null,
     serveStaleEarly: (r: CacheResult<unknown>) => void,
   ): Promise<CacheResult<unknown>> {
-    let stale = staleL1;
+    const { k, key, loader, o, refresh, first } = job;
+    let stale = job.stale;
     let version: string | undefined;
     let tagVersions: number[] = o.tags.map(() => 0);
     let lease: string | undefined;
@@ -513,7 +518,7 @@ export class Cache {
   #maybeRefresh(k: string, key: string, e: L1Entry, loader: Loader<unknown>, o: EntryOptions, now: number) {
     if (this.#flights.get(k) || !shouldRefreshEarly(e, now, o.refreshAhead, this.#random())) return;
     const flight = this.#flights.start(k, o.tags, (f) =>
-      this.#load(k, key, loader, o, { value: e.value, meta: e }, f, true, null),
+      this.#load({ k, key, loader, o, stale: { value: e.value, meta: e }, refresh: true, first: null }, f),
     );
     flight.result.catch(() => undefined);
   }

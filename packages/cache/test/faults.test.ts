@@ -1,8 +1,7 @@
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CacheUnavailableError } from "../src/errors.ts";
-import { cacheFactory, deferred, sleep } from "./support/caches.ts";
-import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
+import { deferred, sleep, usePrivateRedis } from "./support/caches.ts";
 
 const BUDGET_MS = 1500;
 const timed = async <T>(p: Promise<T>) => {
@@ -18,14 +17,7 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
   }
 };
 
-let redis: RedisServer;
-let factory: ReturnType<typeof cacheFactory>;
-beforeAll(async () => {
-  redis = await startRedisServer();
-  factory = cacheFactory("redis", redis.url);
-});
-afterEach(() => factory.closeAll());
-afterAll(() => redis.stop());
+const env = usePrivateRedis();
 
 describe("Redis faults", () => {
   it("Redis killed mid-load: no call fails or hangs, the breaker opens, and after recovery nothing stale is served", async () => {
@@ -34,8 +26,8 @@ describe("Redis faults", () => {
       ["b", "v1"],
     ]);
     const opts = { prefix: "kill", breaker: { failureThreshold: 2, openMs: 200 } };
-    const p1 = await factory.make(opts);
-    const p2 = await factory.make(opts);
+    const p1 = await env.factory.make(opts);
+    const p2 = await env.factory.make(opts);
     const load = (k: string) => async () => db.get(k);
     await p1.getOrLoad("b", load("b"));
     await p2.getOrLoad("b", load("b"));
@@ -46,7 +38,7 @@ describe("Redis faults", () => {
       return v;
     });
     await sleep(20);
-    await redis.kill();
+    await env.redis.kill();
     held.resolve();
     const r = await timed(midLoad);
     expect(r.value).toBe("v1");
@@ -66,7 +58,7 @@ describe("Redis faults", () => {
     }
     expect(p1.breakerState).not.toBe("closed");
 
-    await redis.restart();
+    await env.redis.restart();
     await until(async () => {
       await Promise.all([p1.getOrLoad("b", load("b")), p2.getOrLoad("b", load("b"))]);
       return [p1, p2].every((p) => p.breakerState === "closed" && p.l1Trusted);
@@ -82,12 +74,12 @@ describe("Redis faults", () => {
   it("an invalidation made while Redis does not answer is replayed when it answers again", async () => {
     const db = new Map([["k", "v1"]]);
     const opts = { prefix: "pause", breaker: { failureThreshold: 1, openMs: 100 } };
-    const writer = await factory.make(opts);
-    const reader = await factory.make(opts);
+    const writer = await env.factory.make(opts);
+    const reader = await env.factory.make(opts);
     const load = async () => db.get("k");
     await writer.getOrLoad("k", load);
     await reader.getOrLoad("k", load);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(env.redis.url);
     // Commands wait, so they time out; the data stays, as in a network partition.
     await admin.call("CLIENT", "PAUSE", "1000", "ALL");
     db.set("k", "v2");
@@ -101,12 +93,12 @@ describe("Redis faults", () => {
   }, 15_000);
 
   it("a bus reconnect empties L1 and distrusts it until the subscription is back", async () => {
-    const p = await factory.make({ prefix: "bus" });
+    const p = await env.factory.make({ prefix: "bus" });
     const events: boolean[] = [];
     p.events.on("bus", ({ up }) => events.push(up));
     let v = 1;
     await p.getOrLoad("k", async () => v);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(env.redis.url);
     await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
     await until(() => events.length >= 2 && p.l1Trusted);
     v = 2;

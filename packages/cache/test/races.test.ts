@@ -1,22 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Cache } from "../src/cache.ts";
-import { cacheFactory, deferred, sleep } from "./support/caches.ts";
-import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
+import { deferred, sleep, usePrivateRedis } from "./support/caches.ts";
 
-let redis: RedisServer;
-let factory: ReturnType<typeof cacheFactory>;
-beforeAll(async () => {
-  redis = await startRedisServer();
-  factory = cacheFactory("redis", redis.url);
-});
-afterEach(() => factory.closeAll());
-afterAll(() => redis.stop());
+const env = usePrivateRedis();
 
 describe("no stale fills", () => {
   it("drops the fill of a load that read the old row before a write and its invalidation", async () => {
     const db = new Map([["order:1", "v1"]]);
-    const a = await factory.make({ prefix: "race1" });
-    const b = await factory.make({ prefix: "race1" });
+    const a = await env.factory.make({ prefix: "race1" });
+    const b = await env.factory.make({ prefix: "race1" });
     const readDone = deferred();
     const release = deferred();
     // The loader reads v1, then is held before it can fill.
@@ -41,7 +33,7 @@ describe("no stale fills", () => {
 
   it("drops the fill when a tag was invalidated during the load", async () => {
     let price = 100;
-    const a = await factory.make({ prefix: "race2" });
+    const a = await env.factory.make({ prefix: "race2" });
     const release = deferred();
     const slow = a.getOrLoad(
       "product:1",
@@ -65,7 +57,7 @@ describe("no stale fills", () => {
     const KEYS = 12;
     const OPS = 10_000;
     const procs: Cache[] = [];
-    for (let i = 0; i < 3; i++) procs.push(await factory.make({ prefix: "race3", defaults: { ttl: 60_000 } }));
+    for (let i = 0; i < 3; i++) procs.push(await env.factory.make({ prefix: "race3", defaults: { ttl: 60_000 } }));
     const db = new Map<string, number>();
     const acked = new Map<string, { version: number; at: number }[]>();
     const jitter = () => (Math.random() < 0.3 ? sleep(Math.random() * 2) : Promise.resolve());

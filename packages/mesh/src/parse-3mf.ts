@@ -54,6 +54,16 @@ function parseTransform(text: unknown): number[] | undefined {
   return m;
 }
 
+/** A point through a row-vector 3MF transform (the last three numbers are the translation). */
+function transformPoint(m: number[], x: number, y: number, z: number): [number, number, number] {
+  const at = (i: number) => m[i] as number;
+  return [
+    x * at(0) + y * at(3) + z * at(6) + at(9),
+    x * at(1) + y * at(4) + z * at(7) + at(10),
+    x * at(2) + y * at(5) + z * at(8) + at(11),
+  ];
+}
+
 function compose(a: number[] | undefined, b: number[] | undefined): number[] | undefined {
   if (!a) return b;
   if (!b) return a;
@@ -120,27 +130,7 @@ export function parse3mf(bytes: Uint8Array, options: ThreeMfOptions = {}): Mesh 
           const v = verts[Number(t[key])];
           if (!v) throw new MeshError(`3MF triangle refers to vertex ${String(t[key])}, which does not exist`);
           let [x, y, z] = v as [number, number, number];
-          if (transform) {
-            const m = transform as [
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-              number,
-            ];
-            [x, y, z] = [
-              x * m[0] + y * m[3] + z * m[6] + m[9],
-              x * m[1] + y * m[4] + z * m[7] + m[10],
-              x * m[2] + y * m[5] + z * m[8] + m[11],
-            ];
-          }
+          if (transform) [x, y, z] = transformPoint(transform, x, y, z);
           out.push(x * scale, y * scale, z * scale);
         }
       }

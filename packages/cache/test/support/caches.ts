@@ -1,8 +1,10 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { Cache, type CacheOptions } from "../../src/cache.ts";
 import { KeySpace } from "../../src/keys.ts";
 import { createMemoryL2, MemoryL2Store } from "../../src/memory-l2.ts";
 import { connectRedis, waitUntilReady } from "../../src/redis-connection.ts";
 import { createRedisL2 } from "../../src/redis-l2.ts";
+import { type RedisServer, startRedisServer } from "./redis-server.ts";
 
 export type Tier = "redis" | "memory";
 
@@ -30,6 +32,21 @@ export function cacheFactory(tier: Tier, redisUrl?: string) {
     await Promise.all(made.splice(0).map((c) => c.close()));
   };
   return { make, closeAll };
+}
+
+/**
+ * A private redis-server for the test file, and a cache factory on it whose caches are closed after each
+ * test. Call at the top level of a test file.
+ */
+export function usePrivateRedis() {
+  const state = {} as { redis: RedisServer; factory: ReturnType<typeof cacheFactory> };
+  beforeAll(async () => {
+    state.redis = await startRedisServer();
+    state.factory = cacheFactory("redis", state.redis.url);
+  });
+  afterEach(() => state.factory.closeAll());
+  afterAll(() => state.redis.stop());
+  return state;
 }
 
 export const tick = () => new Promise((r) => setImmediate(r));
