@@ -1,7 +1,7 @@
 import { createSigner, createVerifier } from "fast-jwt";
 import { forbidden, unauthorized } from "./errors.ts";
 
-/** Staff and customer roles of DESIGN.md section 7, plus `service` for calls between our own services. */
+/** Staff and customer roles, plus `service` for calls between our own services (docs/architecture.md). */
 export const ROLES = ["customer", "manager", "operator", "service"] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -10,49 +10,93 @@ export interface Principal {
   role: Role;
 }
 
+export interface AuthOptions {
+  /** The longest lifetime a token may claim (`exp` - `iat`, or `exp` - now); longer ones are refused. */
+  maxLifetimeSeconds?: number;
+  /** How far the issuer's clock may be ahead of ours or behind it. */
+  clockToleranceSeconds?: number;
+  /** Milliseconds since the epoch; injected by tests. */
+  now?: () => number;
+}
+
 export interface Auth {
+  /** Signs a token that expires after `expiresInSeconds` (at most the maximum lifetime). */
   sign(principal: Principal, expiresInSeconds?: number): string;
-  /** Verifies a `Bearer` header; throws 401 when it is missing, malformed, forged or expired. */
+  /** Verifies a `Bearer` header; throws 401 when it is missing, malformed, forged, expired or too long-lived. */
   authenticate(authorizationHeader: string | undefined): Principal;
   /** As authenticate, then 403 unless the principal holds one of the roles. */
   authorize(authorizationHeader: string | undefined, roles: readonly Role[]): Principal;
 }
 
-export function createAuth(secret: string): Auth {
-  const verify = createVerifier({ key: secret, algorithms: ["HS256"], cache: 1000 });
-  const signers = new Map<number, (payload: Record<string, unknown>) => string>();
-  const signerFor = (expiresInSeconds: number) => {
-    let s = signers.get(expiresInSeconds);
-    if (!s) {
-      s = createSigner({ key: secret, algorithm: "HS256", expiresIn: expiresInSeconds * 1000 });
-      signers.set(expiresInSeconds, s);
-    }
-    return s;
-  };
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 7 * 24 * 3600;
+const DEFAULT_CLOCK_TOLERANCE_S = 30;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * The time claims, checked here with the injectable clock rather than by fast-jwt (whose clock is fixed
+ * when the verifier is built): `exp` is required, so a stolen token cannot live for ever; an `iat` in the
+ * future would let a token outlive the maximum lifetime, so it is refused too.
+ */
+function checkTimes(claims: Record<string, unknown>, nowS: number, maxLifetimeS: number, toleranceS: number): void {
+  const { exp, iat, nbf } = claims;
+  if (typeof exp !== "number" || !Number.isFinite(exp)) throw unauthorized("token has no expiry (exp)");
+  if (exp + toleranceS < nowS) throw unauthorized("token expired");
+  if (iat !== undefined && (typeof iat !== "number" || iat > nowS + toleranceS)) {
+    throw unauthorized("token is issued in the future (iat)");
+  }
+  if (typeof nbf === "number" && nbf > nowS + toleranceS) throw unauthorized("token is not valid yet (nbf)");
+  const issued = typeof iat === "number" ? iat : nowS;
+  if (exp - Math.min(issued, nowS) > maxLifetimeS + toleranceS) {
+    throw unauthorized(`token lifetime exceeds the maximum of ${maxLifetimeS} s`);
+  }
+}
+
+function checkPrincipal(claims: Record<string, unknown>): Principal {
+  const { sub, role } = claims;
+  if (typeof sub !== "string" || sub.length === 0 || sub.length > 128) throw unauthorized("token has no valid sub");
+  if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
+    throw unauthorized("token has no valid role");
+  }
+  if (role === "customer" && !/^[1-9][0-9]{0,17}$/.test(sub)) throw unauthorized("customer token needs a numeric sub");
+  return { sub, role: role as Role };
+}
+
+/** HS256 tokens, the algorithm pinned: `none`, RS* and other HMAC sizes are refused. */
+export function createAuth(secret: string, options: AuthOptions = {}): Auth {
+  const maxLifetimeS = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
+  const toleranceS = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_S;
+  const now = options.now ?? Date.now;
+  const verify = createVerifier({
+    key: secret,
+    algorithms: ["HS256"],
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
+    cache: 1000,
+  });
+  const sign = createSigner({ key: secret, algorithm: "HS256" });
 
   const authenticate = (header: string | undefined): Principal => {
     if (!header) throw unauthorized("missing Authorization header");
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
-    if (!match?.[1]) throw unauthorized("Authorization must be 'Bearer <JWT>'");
+    const token = BEARER.exec(header.trim())?.[1];
+    if (!token) throw unauthorized("Authorization must be 'Bearer <JWT>'");
     let claims: Record<string, unknown>;
     try {
-      claims = verify(match[1]);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw unauthorized(code === "FAST_JWT_EXPIRED" ? "token expired" : "invalid token");
+      claims = verify(token);
+    } catch {
+      throw unauthorized("invalid token");
     }
-    const { sub, role } = claims;
-    if (typeof sub !== "string" || sub.length === 0 || sub.length > 128) throw unauthorized("token has no valid sub");
-    if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
-      throw unauthorized("token has no valid role");
-    }
-    if (role === "customer" && !/^[1-9][0-9]{0,17}$/.test(sub))
-      throw unauthorized("customer token needs a numeric sub");
-    return { sub, role: role as Role };
+    checkTimes(claims, now() / 1000, maxLifetimeS, toleranceS);
+    return checkPrincipal(claims);
   };
 
   return {
-    sign: (principal, expiresInSeconds = 3600) => signerFor(expiresInSeconds)({ ...principal }),
+    sign(principal, expiresInSeconds = 3600) {
+      if (!(expiresInSeconds > 0 && expiresInSeconds <= maxLifetimeS)) {
+        throw new RangeError(`a token's lifetime must be in (0, ${maxLifetimeS}] s, not ${expiresInSeconds}`);
+      }
+      const iat = Math.floor(now() / 1000);
+      return sign({ ...principal, iat, exp: iat + expiresInSeconds });
+    },
     authenticate,
     authorize(header, roles) {
       const principal = authenticate(header);

@@ -16,6 +16,10 @@ import type { Logger } from "./logger.ts";
 
 export interface CacheFactory {
   readonly kind: "redis" | "memory" | "off";
+  /** The command connection when caches are on Redis, for other shared counters (upload rate limits). */
+  readonly redis?: RedisClient;
+  /** The deployment's key namespace in Redis. */
+  readonly namespace: string;
   /**
    * A cache named `name` (its metrics label) under the key prefix `prefix`. Caches of one prefix in
    * different processes share entries and evictions: the outbox relay invalidates the Shop's order cache
@@ -57,6 +61,7 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
   if (!config.cacheEnabled) {
     return {
       kind: "off",
+      namespace: config.cacheNamespace,
       create: async (name, _prefix, options) => register(new Cache({ ...base(name, options), enabled: false })),
       healthCheck: () => undefined,
       close: async () => {},
@@ -68,6 +73,7 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
     const store = embeddedStore;
     return {
       kind: "memory",
+      namespace: config.cacheNamespace,
       create: async (name, prefix, options) =>
         register(
           new Cache({
@@ -103,6 +109,8 @@ export async function createCacheFactory(config: Config, logger: Logger): Promis
   }
   return {
     kind: "redis",
+    redis: client,
+    namespace: config.cacheNamespace,
     create: async (name, prefix, options) =>
       register(
         new Cache({

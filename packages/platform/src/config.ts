@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The development secret: used only when AUTH_SECRET is unset, and announced in the log when it is. */
+/** The development secret: used only in the embedded demo when AUTH_SECRET is unset, and announced then. */
 export const DEV_AUTH_SECRET = "printfab-dev-secret-do-not-use-in-production";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -67,7 +67,27 @@ const EnvSchema = z.object({
     .min(1)
     .max(30 * 86_400)
     .default(7 * 86_400),
+  NODE_ENV: z.string().optional(),
   AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  AUTH_MAX_TOKEN_LIFETIME_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(7 * 86_400),
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/,\s]+$/, "must be a comma-separated list of proxy addresses or CIDR ranges")
+    .optional(),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  HTTP_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  UPLOAD_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  UPLOAD_CONCURRENCY_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(2),
+  MESH_MAX_TRIANGLES: z.coerce.number().int().min(1_000).max(100_000_000).default(5_000_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_MB: z.coerce.number().positive().max(2048).default(100),
   MESH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
@@ -100,8 +120,13 @@ export interface Config {
   l1MaxBytes: number;
   /** Per-cache TTLs, in seconds. */
   ttl: { productList: number; product: number; model: number; order: number; customer: number; analysis: number };
+  /** No DATABASE_URL and NODE_ENV is not `production`: the all-in-one demo, the only mode with a default secret. */
+  embedded: boolean;
   authSecret: string;
   authSecretIsDefault: boolean;
+  authMaxTokenLifetimeS: number;
+  edge: EdgeSettings;
+  meshMaxTriangles: number;
   logLevel: string;
   bodyLimitBytes: number;
   meshThreads: number | undefined;
@@ -109,6 +134,23 @@ export interface Config {
   neighbourTimeoutMs: number;
   shutdownTimeoutMs: number;
   seed: "auto" | "off";
+}
+
+/** What every HTTP service enforces on its clients, before any route runs. */
+export interface EdgeSettings {
+  /** The whole request, body included: a client sending one byte a second is cut off. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Above this event-loop delay the service answers 503 (0: never). */
+  maxEventLoopDelayMs: number;
+  /** Proxies whose X-Forwarded-For is believed, so that limits apply to the real client. */
+  trustProxy: string | undefined;
+  /** When set, /metrics, /docs and /health's details need `Authorization: Bearer <ADMIN_TOKEN>`. */
+  adminToken: string | undefined;
+  uploadRatePerMinute: number;
+  uploadConcurrencyPerClient: number;
 }
 
 export class ConfigError extends Error {
@@ -125,7 +167,10 @@ const hostPorts = (list: string) =>
   });
 
 /** Reads the configuration from the environment; every bad value is named in one ConfigError. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { /** Tools that sign nothing (the seeder) run without a secret. */ requireSecret?: boolean } = {},
+): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
@@ -153,6 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       };
     }
+  }
+  const embedded = !e.DATABASE_URL && e.NODE_ENV !== "production";
+  if (!e.AUTH_SECRET && !embedded && options.requireSecret !== false) {
+    problems.push(
+      "AUTH_SECRET is required outside the embedded demo (DATABASE_URL is set or NODE_ENV=production): " +
+        "the development secret is public",
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const ports = { shop: e.SHOP_PORT, crm: e.CRM_PORT, mes: e.MES_PORT };
@@ -189,8 +241,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       customer: e.CACHE_TTL_CUSTOMER_S,
       analysis: e.CACHE_TTL_ANALYSIS_S,
     },
+    embedded,
     authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
     authSecretIsDefault: e.AUTH_SECRET === undefined,
+    authMaxTokenLifetimeS: e.AUTH_MAX_TOKEN_LIFETIME_S,
+    edge: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      maxEventLoopDelayMs: e.HTTP_MAX_EVENT_LOOP_DELAY_MS,
+      trustProxy: e.TRUST_PROXY,
+      adminToken: e.ADMIN_TOKEN,
+      uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
+      uploadConcurrencyPerClient: e.UPLOAD_CONCURRENCY_PER_CLIENT,
+    },
+    meshMaxTriangles: e.MESH_MAX_TRIANGLES,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_MB * 1024 * 1024),
     meshThreads: e.MESH_THREADS,

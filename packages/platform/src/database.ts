@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from "./errors.ts";
 import { dbQueriesTotal } from "./metrics.ts";
 
 export type Row = Record<string, unknown>;
@@ -47,30 +48,75 @@ export class Database implements Queryable {
 
   async query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
     this.#counter.inc();
-    return (await this.driver.query(text, params)) as R[];
+    return (await this.driver.query(text, params).catch(rethrowClassified)) as R[];
   }
 
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const counter = this.#counter;
     // BEGIN and COMMIT/ROLLBACK are statements sent too.
     counter.inc(2);
-    return this.driver.transaction((tx) =>
-      fn({
-        async query<R = Row>(text: string, params?: readonly unknown[]) {
-          counter.inc();
-          return (await tx.query(text, params)) as R[];
-        },
-        async exec(script: string) {
-          counter.inc();
-          await tx.exec(script);
-        },
-      }),
-    );
+    let fromFn: unknown;
+    try {
+      return await this.driver.transaction((tx) =>
+        fn({
+          async query<R = Row>(text: string, params?: readonly unknown[]) {
+            counter.inc();
+            return (await tx.query(text, params).catch(rethrowClassified)) as R[];
+          },
+          async exec(script: string) {
+            counter.inc();
+            await tx.exec(script).catch(rethrowClassified);
+          },
+        }).catch((err: unknown) => {
+          fromFn = err;
+          throw err;
+        }),
+      );
+    } catch (err) {
+      // What `fn` throws passes as it is: its statements are classified above, and a socket error of
+      // anything else it calls (a neighbour, the store) is not PostgreSQL's. Connect, BEGIN, COMMIT are.
+      if (err === fromFn) throw err;
+      rethrowClassified(err);
+    }
   }
 
   close(): Promise<void> {
     return this.driver.close();
   }
+}
+
+// Node's socket errors that mean the server cannot be reached, or the connection to it was lost.
+const SOCKET_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+// SQLSTATEs of a server that is going away or full: admin_shutdown, crash_shutdown, cannot_connect_now,
+// too_many_connections. Class 08 (connection_exception) is matched by its prefix.
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+// pg and pg-pool report a lost connection or a connect timeout with these messages and no code.
+const PG_CONNECTION_MESSAGE =
+  /^Connection terminated|^timeout exceeded when trying to connect|connection error and is not queryable/;
+
+/**
+ * True when the error says PostgreSQL cannot be reached rather than that the statement is wrong;
+ * a caller's mistake (unique violation, syntax) is not one, and is mapped where it is expected.
+ */
+function isConnectionFailure(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    if (SOCKET_ERRORS.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return typeof message === "string" && PG_CONNECTION_MESSAGE.test(message);
+}
+
+/** Rethrows a connection failure as the 503 DependencyUnavailableError, any other error as it is. */
+function rethrowClassified(err: unknown): never {
+  throw isConnectionFailure(err) ? new DependencyUnavailableError("postgres", err) : err;
 }
 
 /** True when the error is PostgreSQL's unique_violation (SQLSTATE 23505), from either driver. */

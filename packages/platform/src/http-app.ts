@@ -4,14 +4,23 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import { type AdminAccess, adminAccess } from "./admin-access.ts";
 import type { Auth, Principal, Role } from "./auth.ts";
-import { toErrorResponse } from "./errors.ts";
+import type { CacheFactory } from "./cache-factory.ts";
+import { DEFAULT_EDGE, registerServerGuards, serverOptions } from "./client-limits.ts";
+import type { EdgeSettings } from "./config.ts";
+import { AppError, toErrorResponse } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { httpRequestDuration, metricsRegistry } from "./metrics.ts";
+import { registerUploadLimits } from "./upload-limits.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
+  }
+  interface FastifyInstance {
+    /** Who may see operators' details (/metrics, /docs, /health's errors). */
+    admin: AdminAccess;
   }
 }
 
@@ -30,6 +39,12 @@ export interface HttpAppOptions {
   logger: Logger;
   /** The largest JSON body; upload routes set their own, larger limit. */
   jsonBodyLimitBytes?: number;
+  /** Client deadlines and limits; the configuration's defaults when absent. */
+  edge?: EdgeSettings;
+  /** Lets the upload limits count a signed-in client by its principal rather than its address. */
+  auth?: Auth;
+  /** Its Redis connection (if any) shares the upload rate counters between instances. */
+  caches?: Pick<CacheFactory, "redis" | "namespace">;
 }
 
 // ajv-formats ships CommonJS with a default export that ESM sees one level down.
@@ -48,14 +63,16 @@ function makeAjv(coerceTypes: boolean | "array"): Ajv {
  * duration histogram and /metrics. Health is added by `registerHealth`.
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const edge = options.edge ?? DEFAULT_EDGE;
   const app = Fastify({
+    ...serverOptions(edge),
     loggerInstance: options.logger.child({ service: options.service }),
     bodyLimit: options.jsonBodyLimitBytes ?? 1024 * 1024,
-    return503OnClosing: true,
     // One line per request would drown the logs under load; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate("admin", adminAccess(edge.adminToken));
 
   // Our APIs speak JSON; any other body is a 415 rather than a string that fails validation.
   app.removeContentTypeParser("text/plain");
@@ -69,13 +86,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const { statusCode, body } = toErrorResponse(err);
-    if (statusCode >= 500) request.log.error({ err }, "request failed");
+    const { statusCode, body, headers } = toErrorResponse(err);
+    // A dependency's outage is worth a warning with the driver's text (which the client never sees).
+    if (statusCode === 503) request.log.warn({ err, cause: (err as Error).cause }, "answered 503");
+    else if (statusCode >= 500) request.log.error({ err }, "request failed");
     else request.log.debug({ code: body.error.code, msg: body.error.message }, "request rejected");
-    reply.status(statusCode).send(body);
+    reply.headers(headers).status(statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } });
+  });
+
+  await registerServerGuards(app, edge);
+  await registerUploadLimits(app, {
+    edge,
+    auth: options.auth,
+    redis: options.caches?.redis,
+    namespace: `${options.caches?.namespace ?? "pf"}:${options.service}`,
   });
 
   app.addHook("onResponse", async (request, reply) => {
@@ -99,16 +126,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, { routePrefix: "/docs", uiHooks: { onRequest: app.admin.guard } });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/metrics", { schema: { hide: true }, onRequest: app.admin.guard }, async (_request, reply) => {
     reply.header("content-type", metricsRegistry.contentType);
     return metricsRegistry.metrics();
   });
   return app as unknown as HttpApp;
 }
 
-/** A preHandler that authenticates the request and requires one of the roles; sets `request.principal`. */
+/**
+ * An `onRequest` hook that authenticates the request and requires one of the roles; sets
+ * `request.principal`. It runs before the body is read: an anonymous upload costs its headers only.
+ */
 export function requireRole(auth: Auth, ...roles: Role[]) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     request.principal = auth.authorize(request.headers.authorization, roles);
@@ -117,7 +147,7 @@ export function requireRole(auth: Auth, ...roles: Role[]) {
 
 /** The principal a `requireRole` preHandler set; calling it on a public route is a programming error. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new Error("route has no requireRole preHandler");
+  if (!request.principal) throw new Error("route has no requireRole hook");
   return request.principal;
 }
 
@@ -134,9 +164,15 @@ export const MODEL_CONTENT_TYPES = [
   "application/vnd.ms-package.3dmanufacturing-3dmodel+xml",
 ];
 
-/** Accepts raw 3D files on the routes that declare a larger `bodyLimit`; anything over it is a 413. */
+/**
+ * Accepts raw 3D files on the upload routes (`config.upload`, with a larger `bodyLimit`; over it is a 413).
+ * Any other route answers such a body with 415, as it would any type it does not speak.
+ */
 export function acceptModelUploads(app: HttpApp): void {
-  app.addContentTypeParser(MODEL_CONTENT_TYPES, { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(MODEL_CONTENT_TYPES, { parseAs: "buffer" }, (request, body, done) => {
+    if (request.routeOptions.config.upload) done(null, body);
+    else done(new AppError(415, "unsupported_media_type", "this route takes application/json"), undefined);
+  });
 }
 
 /** OpenAPI marker for routes that need a bearer token. */

@@ -1,6 +1,8 @@
+export * from "./admin-access.ts";
 export * from "./auth.ts";
 export * from "./cache-factory.ts";
 export * from "./cache-http.ts";
+export * from "./client-limits.ts";
 export * from "./config.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
@@ -17,3 +19,4 @@ export * from "./postgres-driver.ts";
 export * from "./schemas.ts";
 export * from "./service-token.ts";
 export * from "./shutdown.ts";
+export * from "./upload-limits.ts";

@@ -31,6 +31,14 @@ export function createPostgresDriver(url: string, poolSize: number): DatabaseDri
     },
     async transaction(fn) {
       const client = await pool.connect();
+      // The pool listens for errors of idle clients only: without a listener of ours, a connection the
+      // server drops mid-transaction (restart, failover) is an uncaught 'error' that ends the process.
+      // The statement under way reports it; the client is then discarded rather than reused.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await fn({
@@ -45,7 +53,8 @@ export function createPostgresDriver(url: string, poolSize: number): DatabaseDri
         await client.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.removeListener("error", onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),

@@ -55,4 +55,38 @@ describe("loadConfig", () => {
   it("refuses an incomplete S3 setting", () => {
     expect(() => loadConfig({ S3_ENDPOINT: "http://s3:9000" })).toThrow(/S3_BUCKET is missing[\s\S]*S3_ACCESS_KEY_ID/);
   });
+
+  it("uses the development secret only in the embedded demo", () => {
+    expect(loadConfig({}).embedded).toBe(true);
+    const inProduction = () => loadConfig({ NODE_ENV: "production" });
+    expect(inProduction).toThrow(ConfigError);
+    expect(inProduction).toThrow(/AUTH_SECRET is required/);
+    expect(() => loadConfig({ DATABASE_URL: "postgres://u@db:5432/x", REDIS_URL: "redis://r:6379" })).toThrow(
+      /AUTH_SECRET is required/,
+    );
+    const real = loadConfig({ NODE_ENV: "production", AUTH_SECRET: "a-very-long-secret-value" });
+    expect(real.embedded).toBe(false);
+    expect(real.authSecretIsDefault).toBe(false);
+  });
+
+  it("reads the client limits, with safe defaults", () => {
+    expect(loadConfig({}).edge).toMatchObject({
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 10_000,
+      maxConnections: 1_000,
+      adminToken: undefined,
+    });
+    const c = loadConfig({
+      HTTP_REQUEST_TIMEOUT_MS: "2000",
+      ADMIN_TOKEN: "an-admin-token-of-length",
+      TRUST_PROXY: "10.0.0.0/8",
+    });
+    expect(c.edge).toMatchObject({
+      requestTimeoutMs: 2000,
+      adminToken: "an-admin-token-of-length",
+      trustProxy: "10.0.0.0/8",
+    });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "0" })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
+  });
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   app.post(
     "/echo/:id",
     {
-      preHandler: requireRole(auth, "manager"),
+      onRequest: requireRole(auth, "manager"),
       schema: {
         params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
         querystring: Type.Object({ n: Type.Optional(Type.Integer()) }),
@@ -98,12 +98,40 @@ describe("createHttpApp", () => {
     expect(missing.json().error.code).toBe("not_found");
   });
 
-  it("authenticates and authorizes", async () => {
+  it("authenticates and authorizes, before the body is validated", async () => {
     expect((await inject({ method: "POST", url: "/echo/1", payload: { count: 1 } })).statusCode).toBe(401);
+    // Anonymous with an invalid body: a 401, not a 400 that would describe the route's schema.
+    const anonymousBadBody = await inject({ method: "POST", url: "/echo/1", payload: { nonsense: true } });
+    expect(anonymousBadBody.statusCode).toBe(401);
+    expect(anonymousBadBody.body).not.toMatch(/count/);
     const customer = { authorization: `Bearer ${auth.sign({ sub: "3", role: "customer" })}` };
     const res = await inject({ method: "POST", url: "/echo/1", headers: customer, payload: { count: 1 } });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe("forbidden");
+  });
+
+  it("answers a 3D file's content type on a JSON route with 415 in the JSON error shape", async () => {
+    const res = await inject({
+      method: "POST",
+      url: "/echo/1",
+      headers: { ...managerHeader, "content-type": "application/octet-stream" },
+      payload: Buffer.from("solid x"),
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe("unsupported_media_type");
+  });
+
+  it("answers a Content-Length that lies about the body in the JSON error shape", async () => {
+    const res = await inject({
+      method: "POST",
+      url: "/echo/1",
+      headers: { ...managerHeader, "content-type": "application/json", "content-length": "2" },
+      payload: '{"count":1}',
+    });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect(Object.keys(res.json())).toEqual(["error"]);
+    expect(res.json().error.code).toMatch(/^[a-z_]+$/);
   });
 
   it("hides a 500's internals and passes an AppError's status", async () => {
@@ -138,8 +166,9 @@ describe("registerHealth", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       status: "degraded",
-      dependencies: { objectStore: { status: "down", error: "down" } },
+      dependencies: { objectStore: { status: "down" } },
     });
+    expect(res.json().dependencies.objectStore.error).toBeUndefined();
     dbUp = false;
     res = await inject({ method: "GET", url: "/health" });
     expect(res.statusCode).toBe(503);

@@ -44,3 +44,23 @@ export class InvalidObjectKeyError extends Error {
     this.name = "InvalidObjectKeyError";
   }
 }
+
+/**
+ * The object store cannot be reached, timed out or failed (5xx, SlowDown): a 503 with `Retry-After`.
+ * Its fields follow platform's structural contract (`isDependencyFailure`: `code`
+ * "dependency_unavailable", `dependency`, `retryAfterSeconds`) instead of extending platform's class, so
+ * storage keeps no dependency on platform while `toErrorResponse` still answers it properly.
+ */
+export class ObjectStoreUnavailableError extends Error {
+  readonly statusCode = 503;
+  readonly code = "dependency_unavailable";
+  readonly dependency = "object_store";
+
+  constructor(
+    cause: unknown,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super("the object store is unavailable", { cause });
+    this.name = "ObjectStoreUnavailableError";
+  }
+}

@@ -10,7 +10,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { countRequest } from "./metrics.ts";
-import { assertValidKey, type ObjectStore } from "./object-store.ts";
+import { assertValidKey, type ObjectStore, ObjectStoreUnavailableError } from "./object-store.ts";
 
 export interface S3StoreOptions {
   endpoint: string;
@@ -18,13 +18,50 @@ export interface S3StoreOptions {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** Per-request deadline; the SDK's default is none. */
+  /**
+   * The longest the server may stay silent during a request before it counts as down; the SDK's default
+   * is none. A silence rather than a total, so that a large object streaming slowly still completes.
+   */
   requestTimeoutMs?: number;
 }
 
 const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException &&
   (err.$metadata.httpStatusCode === 404 || err.name === "NoSuchKey" || err.name === "NotFound");
+
+// Node's socket errors of a server that cannot be reached or dropped the connection.
+const SOCKET_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/** True when the store failed rather than the request: unreachable, too slow, or a 5xx (503 SlowDown). */
+function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof S3ServiceException) return (err.$metadata.httpStatusCode ?? 0) >= 500;
+  const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown };
+  // The SDK's request handler names its connect and socket timeouts TimeoutError.
+  return name === "TimeoutError" || (typeof code === "string" && SOCKET_ERRORS.has(code));
+}
+
+/** The SDK's answer, with an outage turned into ObjectStoreUnavailableError; a 404 and the rest as they are. */
+async function guard<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    throw isStoreUnavailable(err) ? new ObjectStoreUnavailableError(err) : err;
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 /** Any S3-compatible server (AWS, MinIO, Ceph, s3rver...), addressed path-style. */
 export function createS3Store(opts: S3StoreOptions): ObjectStore {
@@ -33,7 +70,9 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     region: opts.region,
     forcePathStyle: true,
     credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
-    requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 10_000, connectionTimeout: 2000 },
+    // The SDK's `requestTimeout` only logs a warning (unless `throwOnRequestTimeout`), and a total
+    // would cut slow large transfers: a hung server is caught by the socket's idle timeout instead.
+    requestHandler: { socketTimeout: opts.requestTimeoutMs ?? 10_000, connectionTimeout: 2000 },
     maxAttempts: 2,
     // The SDK's default checksums send streams aws-chunked with trailers, which many S3-compatible
     // servers store verbatim; checksums only where the API requires them keeps every server correct.
@@ -46,7 +85,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     assertValidKey(key);
     countRequest("get");
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+      const res = await guard(client.send(new GetObjectCommand({ Bucket, Key: key })));
       return res.Body as Readable;
     } catch (err) {
       if (isNotFound(err)) return null;
@@ -59,29 +98,30 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     async put(key, body, options) {
       assertValidKey(key);
       countRequest("put");
-      await client.send(
-        new PutObjectCommand({
-          Bucket,
-          Key: key,
-          Body: body,
-          ContentType: options?.contentType ?? "application/octet-stream",
-          ContentLength: Buffer.isBuffer(body) ? body.length : options?.contentLength,
-        }),
+      await guard(
+        client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: body,
+            ContentType: options?.contentType ?? "application/octet-stream",
+            ContentLength: Buffer.isBuffer(body) ? body.length : options?.contentLength,
+          }),
+        ),
       );
     },
     async get(key) {
       const stream = await getStream(key);
       if (!stream) return null;
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      // A connection lost halfway through the body is an outage too.
+      return guard(readAll(stream));
     },
     getStream,
     async head(key) {
       assertValidKey(key);
       countRequest("head");
       try {
-        const res = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const res = await guard(client.send(new HeadObjectCommand({ Bucket, Key: key })));
         return { size: res.ContentLength ?? 0, contentType: res.ContentType, etag: res.ETag };
       } catch (err) {
         if (isNotFound(err)) return null;
@@ -91,18 +131,18 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     async delete(key) {
       assertValidKey(key);
       countRequest("delete");
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      await guard(client.send(new DeleteObjectCommand({ Bucket, Key: key })));
     },
     async ensureReady() {
       try {
-        await client.send(new HeadBucketCommand({ Bucket }));
+        await guard(client.send(new HeadBucketCommand({ Bucket })));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await client.send(new CreateBucketCommand({ Bucket }));
+        await guard(client.send(new CreateBucketCommand({ Bucket })));
       }
     },
     async check() {
-      await client.send(new HeadBucketCommand({ Bucket }));
+      await guard(client.send(new HeadBucketCommand({ Bucket })));
     },
   };
 }

@@ -11,6 +11,8 @@ import {
   createLogger,
   createPostgresDriver,
   Database,
+  DEFAULT_EDGE,
+  type EdgeSettings,
   type HttpApp,
   loadConfig,
   type Role,
@@ -66,6 +68,8 @@ export async function startTestSystem(
     cache?: "redis" | "memory" | "off";
     /** Shares the caches of another test system's processes (same Redis namespace). */
     cacheNamespace?: string;
+    /** Client limits; by default loose enough that tests uploading many files are not limited. */
+    edge?: Partial<EdgeSettings>;
   } = {},
 ): Promise<TestSystem> {
   const database: TestDatabase = await createTestDatabase();
@@ -87,7 +91,15 @@ export async function startTestSystem(
     CACHE_NAMESPACE: cacheNamespace,
   });
   const caches = await createCacheFactory(config, logger);
-  const common = { auth, logger, caches, ttl: config.ttl };
+  const edge: EdgeSettings = {
+    ...DEFAULT_EDGE,
+    // A busy CI machine is not an overload to shed, and one test client is not many.
+    maxEventLoopDelayMs: 0,
+    uploadRatePerMinute: 100_000,
+    uploadConcurrencyPerClient: 1_000,
+    ...options.edge,
+  };
+  const common = { auth, logger, caches, ttl: config.ttl, edge };
   const meshPool = new MeshPool({
     threads: 1,
     deadlineMs: options.meshDeadlineMs ?? 20_000,

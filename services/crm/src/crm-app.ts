@@ -19,7 +19,9 @@ import {
   createNeighbourClient,
   type Database,
   databaseHealthCheck,
+  type EdgeSettings,
   errorResponses,
+  forbidden,
   type HttpApp,
   Id,
   IdParams,
@@ -40,6 +42,8 @@ export const CRM_SCHEMA = "crm";
 export const crmMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface CrmDeps {
+  /** Client deadlines and limits (the configuration\'s defaults when absent). */
+  edge?: EdgeSettings;
   caches: CacheFactory;
   ttl: Config["ttl"];
   db: Database;
@@ -54,12 +58,28 @@ function assertOwnProfile(principal: Principal, id: number): void {
   if (principal.role === "customer" && principal.sub !== String(id)) throw notFound(`customer ${id}`);
 }
 
+/**
+ * Without a verification step, a customer's own email change would answer 409 for an address another
+ * customer holds, which tells who is a customer. Their email changes go through a manager; a form that
+ * sends the unchanged address back is fine.
+ */
+async function assertKeepsEmail(customers: CustomerStore, id: number, email: string | undefined): Promise<void> {
+  if (email === undefined) return;
+  const current = await customers.getCustomer(id);
+  if (current && current.email.toLowerCase() !== email.toLowerCase()) {
+    throw forbidden("a customer's email address is changed by a manager");
+  }
+}
+
 /** CRM API: customers and their orders, for managers (and each customer's own profile). */
 export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   const app = await createHttpApp({
     service: "crm",
     description: "Customers and their orders, for managers.",
     logger: deps.logger,
+    edge: deps.edge,
+    auth: deps.auth,
+    caches: deps.caches,
   });
   const customers = new CustomerStore(deps.db);
   const mesOrders = new MesOrdersClient(
@@ -71,7 +91,9 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
     }),
   );
   const redisCheck = deps.caches.healthCheck();
-  registerHealth(app, "crm", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])]);
+  registerHealth(app, "crm", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])], {
+    revealDetails: (request) => app.admin.isAdmin(request),
+  });
   const customerCache = await deps.caches.create("crm_customers", CACHE_PREFIX.crmCustomers);
   // Orders change status under operators' hands: L2 only, so an acknowledged change is seen at once.
   const orderCache = await deps.caches.create("crm_orders", CACHE_PREFIX.crmOrders, { l1MaxBytes: 0 });
@@ -88,7 +110,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   app.get(
     "/customers/:id",
     {
-      preHandler: managerOrSelf,
+      onRequest: managerOrSelf,
       schema: {
         tags: ["customers"],
         summary: "A customer's profile (a manager, or that customer)",
@@ -108,7 +130,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   app.patch(
     "/customers/:id",
     {
-      preHandler: managerOrSelf,
+      onRequest: managerOrSelf,
       schema: {
         tags: ["customers"],
         summary: "Change a customer's profile (a manager, or that customer)",
@@ -119,7 +141,9 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
       },
     },
     async (request) => {
-      assertOwnProfile(principalOf(request), request.params.id);
+      const principal = principalOf(request);
+      assertOwnProfile(principal, request.params.id);
+      if (principal.role === "customer") await assertKeepsEmail(customers, request.params.id, request.body.email);
       const customer = await customers.updateCustomer(request.params.id, request.body);
       if (!customer) throw notFound(`customer ${request.params.id}`);
       await customerCache
@@ -132,7 +156,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   app.get(
     "/orders",
     {
-      preHandler: manager,
+      onRequest: manager,
       schema: {
         tags: ["orders"],
         summary: "Orders, of one customer or all (manager)",
@@ -162,7 +186,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
   app.get(
     "/orders/:id",
     {
-      preHandler: manager,
+      onRequest: manager,
       schema: {
         tags: ["orders"],
         summary: "One order with its status history (manager)",

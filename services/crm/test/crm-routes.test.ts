@@ -44,6 +44,18 @@ describe("CRM PATCH /customers/:id", () => {
     expect((await patch(1, { name: "Ada L." }, manager)).body.name).toBe("Ada L.");
   });
 
+  it("does not let a customer learn whether an email belongs to another customer", async () => {
+    const own = (await sys.call(url("/customers/1"), { token: manager })).body.email;
+    const taken = (await sys.call(url("/customers/2"), { token: manager })).body.email;
+    const toTaken = await patch(1, { email: taken }, customer(1));
+    const toFree = await patch(1, { email: "fresh-address@example.com" }, customer(1));
+    // The same answer whether or not the address is taken: email changes are a manager's.
+    expect([toTaken.status, toTaken.body.error.code]).toEqual([403, "forbidden"]);
+    expect(toFree.body).toEqual(toTaken.body);
+    // A form that sends the unchanged address back still works.
+    expect((await patch(1, { email: own.toUpperCase(), phone: "+1 555 0101" }, customer(1))).status).toBe(200);
+  });
+
   it("writes nothing on bad input, a taken email, another customer or an unknown id", async () => {
     const before = (await sys.call(url("/customers/1"), { token: manager })).body;
     const taken = (await sys.call(url("/customers/2"), { token: manager })).body.email;

@@ -45,7 +45,7 @@ async function main() {
     orders: count("orders", values.orders, DEMO_SIZES.orders),
   };
   const seedValue = count("seed", values.seed, 42);
-  const config = loadConfig();
+  const config = loadConfig(process.env, { requireSecret: false });
   const logger = createLogger("warn");
   const infra = await openInfrastructure(config, logger);
   try {

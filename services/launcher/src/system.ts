@@ -46,13 +46,17 @@ export async function openInfrastructure(config: Config, logger: Logger): Promis
     await db.close();
     throw err;
   }
-  const meshPool = new MeshPool({ threads: config.meshThreads, deadlineMs: config.meshDeadlineMs });
+  const meshPool = new MeshPool({
+    threads: config.meshThreads,
+    deadlineMs: config.meshDeadlineMs,
+    maxTriangles: config.meshMaxTriangles,
+  });
   const caches = await createCacheFactory(config, logger);
   return {
     caches,
     db,
     objectStore,
-    auth: createAuth(config.authSecret),
+    auth: createAuth(config.authSecret, { maxLifetimeSeconds: config.authMaxTokenLifetimeS }),
     meshPool,
     close: async () => {
       await caches.close();
@@ -76,7 +80,14 @@ export async function createServiceApp(
   infra: Infrastructure,
   logger: Logger,
 ): Promise<HttpApp> {
-  const common = { db: infra.db.forService(name), auth: infra.auth, logger, caches: infra.caches, ttl: config.ttl };
+  const common = {
+    db: infra.db.forService(name),
+    auth: infra.auth,
+    logger,
+    caches: infra.caches,
+    ttl: config.ttl,
+    edge: config.edge,
+  };
   const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
   switch (name) {
     case "shop":

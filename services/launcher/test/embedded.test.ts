@@ -103,6 +103,16 @@ describe("launcher command line", () => {
     expect(err.stderr).toMatch(/CACHE="sometimes"/);
   });
 
+  it("refuses the public development secret outside the embedded demo, with exit 2", async () => {
+    for (const env of [{ NODE_ENV: "production" }, { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }]) {
+      const err = (await run(process.execPath, ["--import", "tsx", main], {
+        env: { PATH: process.env.PATH, ...env },
+      }).catch((e) => e)) as { code: number; stderr: string };
+      expect(err.code).toBe(2);
+      expect(err.stderr).toMatch(/AUTH_SECRET is required/);
+    }
+  });
+
   it("seeds from the command line with progress, and refuses a bad size", async () => {
     const dir = await mkdtemp(join(tmpdir(), "printfab-seed-"));
     const env = { PATH: process.env.PATH, DATA_DIR: dir };

@@ -18,6 +18,7 @@ describe("several instances: one PostgreSQL, one Redis", () => {
   let database: TestDatabase;
   let dataDir: string;
   const procs: ChildProcess[] = [];
+  const stdout: string[] = [];
   const urls: Record<string, string> = {};
   const auth = createAuth(SECRET);
 
@@ -46,6 +47,7 @@ describe("several instances: one PostgreSQL, one Redis", () => {
         env: { ...common, ...env },
         stdio: ["ignore", "pipe", "inherit"],
       });
+      p.stdout?.on("data", (d) => stdout.push(String(d)));
       procs.push(p);
       return p;
     };
@@ -67,6 +69,16 @@ describe("several instances: one PostgreSQL, one Redis", () => {
       }
     }
   }, 90_000);
+
+  it("prints no demo token with a real deployment's secret: whoever reads the logs would be a manager", async () => {
+    const deadline = Date.now() + 10_000;
+    while ((stdout.join("").match(/Printfab is running/g) ?? []).length < procs.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const printed = stdout.join("");
+    expect(printed.match(/Printfab is running/g)).toHaveLength(procs.length);
+    expect(printed).not.toMatch(/Demo tokens|eyJ/);
+  });
 
   afterAll(async () => {
     await Promise.all(

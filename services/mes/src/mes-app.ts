@@ -24,6 +24,7 @@ import {
   createHttpApp,
   type Database,
   databaseHealthCheck,
+  type EdgeSettings,
   errorResponses,
   type HttpApp,
   Id,
@@ -44,6 +45,8 @@ export const MES_SCHEMA = "mes";
 export const mesMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface MesDeps {
+  /** Client deadlines and limits (the configuration\'s defaults when absent). */
+  edge?: EdgeSettings;
   caches: CacheFactory;
   ttl: Config["ttl"];
   /** Run the outbox relay in this instance (every MES instance may). */
@@ -62,6 +65,9 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     service: "mes",
     description: "Production: the order queue and the order status lifecycle.",
     logger: deps.logger,
+    edge: deps.edge,
+    auth: deps.auth,
+    caches: deps.caches,
   });
   const orders = new OrderStore(deps.db);
   // L2 only: an acknowledged status change must be visible to the very next read in every instance.
@@ -78,7 +84,9 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     app.addHook("onClose", () => relay.stop());
   }
   const redisCheck = deps.caches.healthCheck();
-  registerHealth(app, "mes", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])]);
+  registerHealth(app, "mes", [databaseHealthCheck(deps.db), ...(redisCheck ? [redisCheck] : [])], {
+    revealDetails: (request) => app.admin.isAdmin(request),
+  });
   const analysisTtl = deps.ttl.analysis * 1000;
 
   const staff = requireRole(deps.auth, "operator", "manager", "service");
@@ -86,7 +94,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   app.get(
     "/orders",
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         tags: ["orders"],
         summary: "The order queue, oldest first; filter by status or customer",
@@ -108,7 +116,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   app.get(
     "/orders/:id",
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         tags: ["orders"],
         summary: "One order with its items and status history",
@@ -130,7 +138,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   app.post(
     "/orders/:id/status",
     {
-      preHandler: requireRole(deps.auth, "operator"),
+      onRequest: requireRole(deps.auth, "operator"),
       schema: {
         tags: ["orders"],
         summary: "Move an order along its lifecycle (409 on an illegal transition)",
@@ -155,7 +163,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   app.post(
     "/orders",
     {
-      preHandler: requireRole(deps.auth, "service"),
+      onRequest: requireRole(deps.auth, "service"),
       schema: {
         tags: ["internal"],
         summary: "Internal: the Shop places a customer's order (prices fixed by the Shop)",
@@ -172,13 +180,13 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   );
 
   acceptModelUploads(app);
-  const upload = { bodyLimit: deps.uploadLimitBytes };
+  const upload = { bodyLimit: deps.uploadLimitBytes, config: { upload: true } };
 
   app.post(
     "/analyses",
     {
       ...upload,
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         tags: ["models"],
         summary: "Measure a 3D file: volume, area, bounding box, watertightness",
@@ -206,7 +214,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     "/quotes",
     {
       ...upload,
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         tags: ["models"],
         summary: "Measure and price a 3D file for the given options (the Shop's instant quotes)",

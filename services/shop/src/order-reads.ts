@@ -2,6 +2,14 @@ import type { Cache, CacheResult } from "@printfab/cache";
 import { CACHE_PREFIX, type MesOrdersClient, type Order, shopOrderKey } from "@printfab/contracts";
 import type { CacheFactory, Config } from "@printfab/platform";
 
+/** Staff login names are not the customer's to see: a change is theirs ("customer") or ours ("printfab"). */
+function customerView(order: Order): Order {
+  return {
+    ...order,
+    history: order.history.map((h) => ({ ...h, by: h.by.startsWith("customer:") ? "customer" : "printfab" })),
+  };
+}
+
 /**
  * A customer's view of their orders, cached per customer: the key holds the customer's id, and the loader
  * stores nothing but that customer's own order (another's is remembered as not found, under the asking
@@ -29,7 +37,7 @@ export class OrderReads {
       shopOrderKey(customerId, orderId),
       async () => {
         const order = await this.mes.getOrder(orderId);
-        return order && order.customerId === customerId ? order : null;
+        return order && order.customerId === customerId ? customerView(order) : null;
       },
       { ttl: this.ttlMs, negativeTtl: 5000 },
     );

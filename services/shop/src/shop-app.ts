@@ -25,6 +25,7 @@ import {
   createNeighbourClient,
   type Database,
   databaseHealthCheck,
+  type EdgeSettings,
   errorResponses,
   type HealthCheck,
   type HttpApp,
@@ -55,6 +56,8 @@ const NotModified = Type.Null({ description: "not modified: the If-None-Match ET
 export const shopMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface ShopDeps {
+  /** Client deadlines and limits (the configuration\'s defaults when absent). */
+  edge?: EdgeSettings;
   caches: CacheFactory;
   ttl: Config["ttl"];
   db: Database;
@@ -76,6 +79,9 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     service: "shop",
     description: "The public catalogue, and customers' orders.",
     logger: deps.logger,
+    edge: deps.edge,
+    auth: deps.auth,
+    caches: deps.caches,
   });
   const products = new ProductStore(deps.db);
   const models = new ModelCatalog(deps.objectStore, deps.meshPool);
@@ -94,10 +100,12 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
       .productChanged(id)
       .catch((err) => app.log.warn({ err: (err as Error).message }, "product invalidation deferred"));
   acceptModelUploads(app);
-  const upload = { bodyLimit: deps.uploadLimitBytes };
+  const upload = { bodyLimit: deps.uploadLimitBytes, config: { upload: true } };
   const objectStoreCheck: HealthCheck = { name: "objectStore", critical: false, check: () => deps.objectStore.check() };
   const redisCheck = deps.caches.healthCheck();
-  registerHealth(app, "shop", [databaseHealthCheck(deps.db), objectStoreCheck, ...(redisCheck ? [redisCheck] : [])]);
+  registerHealth(app, "shop", [databaseHealthCheck(deps.db), objectStoreCheck, ...(redisCheck ? [redisCheck] : [])], {
+    revealDetails: (request) => app.admin.isAdmin(request),
+  });
   const manager = requireRole(deps.auth, "manager");
   const customer = requireRole(deps.auth, "customer");
 
@@ -190,7 +198,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     "/models",
     {
       ...upload,
-      preHandler: manager,
+      onRequest: manager,
       schema: {
         tags: ["catalogue"],
         summary: "Upload a 3D model (manager); set it on a product with its modelKey",
@@ -238,7 +246,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   app.post(
     "/products",
     {
-      preHandler: manager,
+      onRequest: manager,
       schema: {
         tags: ["catalogue"],
         summary: "Add a product (manager)",
@@ -250,7 +258,8 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     async (request, reply) => {
       const sha = request.body.modelKey ? await models.attach(request.body.modelKey) : null;
       const product = await products.createProduct(request.body, sha);
-      await productChanged();
+      // Its id may have been asked for before it existed: the remembered "not found" goes too.
+      await productChanged(product.id);
       reply.status(201);
       return product;
     },
@@ -259,7 +268,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   app.patch(
     "/products/:id",
     {
-      preHandler: manager,
+      onRequest: manager,
       schema: {
         tags: ["catalogue"],
         summary: "Change a product (manager)",
@@ -282,7 +291,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   app.post(
     "/orders",
     {
-      preHandler: customer,
+      onRequest: customer,
       schema: {
         tags: ["orders"],
         summary: "Place an order (customer); prices are the catalogue's at this moment",
@@ -325,7 +334,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   app.get(
     "/orders/:id",
     {
-      preHandler: customer,
+      onRequest: customer,
       schema: {
         tags: ["orders"],
         summary: "One of the customer's own orders, with its status",

@@ -74,6 +74,15 @@ describe("Shop POST /products", () => {
     expect((await sys.call(url(`/products/${res.body.id}`))).body.name).toBe(newProduct.name);
   });
 
+  it("shows a new product at once even when its id was asked for before it existed", async () => {
+    const nextId = Number((await sys.db.query<{ n: number }>("SELECT max(id) AS n FROM shop.products"))[0]?.n) + 1;
+    expect((await sys.call(url(`/products/${nextId}`))).status).toBe(404);
+    const created = await sys.call(url("/products"), { method: "POST", token: manager, body: newProduct });
+    expect(created.body.id).toBe(nextId);
+    // The "not found" remembered by the cache for 10 s went with the create.
+    expect((await sys.call(url(`/products/${nextId}`))).status).toBe(200);
+  });
+
   it("writes nothing on bad input, a missing or forged token, or the wrong role", async () => {
     const before = await productCount();
     const cases: Array<[number, Parameters<TestSystem["call"]>[1]]> = [
@@ -150,6 +159,19 @@ describe("Shop orders", () => {
     expect(mine.body.id).toBe(res.body.id);
     const inMes = await sys.call(`${sys.urls.mes}/orders/${res.body.id}`, { token: sys.token("operator") });
     expect(inMes.body.totalCents).toBe(res.body.totalCents);
+  });
+
+  it("shows a customer who changed their order's status as printfab, never an operator's login", async () => {
+    const order = (await place({ items: [{ productId: 8, quantity: 1 }] })).body;
+    const operator = sys.token("operator", "op-alice");
+    await sys.call(`${sys.urls.mes}/orders/${order.id}/status`, {
+      method: "POST",
+      token: operator,
+      body: { status: "approved" },
+    });
+    const mine = await sys.call(url(`/orders/${order.id}`), { token: sys.token("customer", "2") });
+    expect(mine.body.history.map((h: { by: string }) => h.by)).toEqual(["customer", "printfab"]);
+    expect(JSON.stringify(mine.body)).not.toMatch(/op-alice/);
   });
 
   it("never shows a customer another customer's order", async () => {
