@@ -1,15 +1,24 @@
-import { MeshBusyError, MeshError, PRICING } from "@printfab/mesh";
+import { MeshError, PRICING } from "@printfab/mesh";
 import { AppError, badRequest, unprocessable } from "@printfab/platform";
 import { type Static, Type } from "typebox";
 
-/** A mesh computation's refusal as the HTTP error of DESIGN.md section 9. */
+/** A mesh computation's refusal as the HTTP error (docs/architecture.md): by the mesh package's stable code. */
 export async function meshTask<T>(task: Promise<T>): Promise<T> {
   try {
     return await task;
   } catch (err) {
-    if (err instanceof MeshError) throw unprocessable("invalid_model", err.message);
-    if (err instanceof MeshBusyError) throw new AppError(503, "busy", err.message);
-    throw err;
+    if (!(err instanceof MeshError)) throw err;
+    switch (err.code) {
+      case "busy":
+        // Every 3D worker and its queue are full: the client may retry soon, as for any overload.
+        throw new AppError(503, "busy", err.message, 2);
+      case "model_too_large":
+        throw new AppError(413, "model_too_large", err.message);
+      case "model_deadline":
+        throw unprocessable("model_deadline", err.message);
+      default:
+        throw unprocessable("invalid_model", err.message);
+    }
   }
 }
 

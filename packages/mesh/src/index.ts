@@ -1,4 +1,5 @@
 export * from "./analyze.ts";
+export { MeshBusyError, MeshDeadlineError, MeshError, type MeshErrorCode, MeshTooLargeError } from "./errors.ts";
 export * from "./generate.ts";
 export * from "./measure.ts";
 export * from "./mesh.ts";

@@ -1,3 +1,4 @@
+import { getRandomValues } from "node:crypto";
 import type { Mesh } from "./mesh.ts";
 
 export interface BasicMeasurements {
@@ -85,48 +86,90 @@ export function measureBasic(mesh: Mesh): BasicMeasurements {
   };
 }
 
+/** 2^31 - 1, a prime: the weld hashes a cell by a random linear form modulo it. */
+const P = 2147483647;
+
+/** This process's weld key: coefficients of that form, unknown to whoever wrote the file being measured. */
+const PROCESS_KEY = getRandomValues(new Uint32Array(12));
+
+const cellBits = new Float64Array(3);
+const cellWords = new Uint32Array(cellBits.buffer);
+
 /**
- * Welds vertices that fall in the same cell of a grid of `tolerance` mm (open addressing over typed
- * arrays: a Map of 3,000,000 string keys would take seconds), then returns each corner's vertex id.
+ * A cell's hash: its three coordinates as doubles are twelve 16-bit halves h, hashed as sum(a[j] * h[j])
+ * mod P with random a (multilinear hashing, exact in doubles: each product is below 2^47). Two distinct
+ * cells collide with probability 1/P over the key, whatever the file, so no layout of vertices (equal low
+ * bits, huge values differing only in high bits) can pile them into one chain, as the former hash of the
+ * coordinates' low bits let a file do. Every bit counts: cell coordinates can exceed 2^53.
  */
-export function weldVertices(mesh: Mesh, tolerance: number): { ids: Uint32Array; vertexCount: number } {
+function cellHash(x: number, y: number, z: number, a: Float64Array): number {
+  // -0 + 0 is +0: the two zeros are one cell and must hash alike.
+  cellBits[0] = x + 0;
+  cellBits[1] = y + 0;
+  cellBits[2] = z + 0;
+  let h = 0;
+  for (let j = 0; j < 6; j++) {
+    const w = cellWords[j] as number;
+    h += (a[2 * j] as number) * (w & 0xffff) + (a[2 * j + 1] as number) * (w >>> 16);
+  }
+  // A structured file gives structured sums (an arithmetic progression, say), which would cluster in the
+  // low bits the table uses: murmur3's finaliser, a bijection, spreads them without adding collisions.
+  let m = h % P;
+  m = Math.imul(m ^ (m >>> 16), 0x85ebca6b);
+  m = Math.imul(m ^ (m >>> 13), 0xc2b2ae35);
+  return m ^ (m >>> 16);
+}
+
+/**
+ * Welds vertices that fall in the same cell of a grid of `tolerance` mm (a chained hash table over typed
+ * arrays: a Map of 3,000,000 string keys would take seconds), then returns each corner's vertex id.
+ * `probes` counts the cells compared: at most about one per corner for any file, as long as the key (random
+ * per process; a fixed one in tests) is unknown to whoever wrote it.
+ */
+export function weldVertices(
+  mesh: Mesh,
+  tolerance: number,
+  key: Uint32Array = PROCESS_KEY,
+): { ids: Uint32Array; vertexCount: number; probes: number } {
   const n = mesh.triangleCount * 3;
   const p = mesh.positions;
   const inv = 1 / tolerance;
+  const a = Float64Array.from(key, (w) => w % P);
+  // Half as many buckets as corners: a real mesh has about one vertex per six corners, so its chains are
+  // short, and even a file of all-distinct corners averages two per bucket; the table stays small.
   let cap = 1;
-  while (cap < n * 2) cap <<= 1;
+  while (cap * 2 < n) cap <<= 1;
   const mask = cap - 1;
-  // A slot holds the corner index that first produced a vertex; its cell is recomputed on comparison,
-  // which costs a few multiplications and saves three arrays of cell coordinates.
-  const slots = new Int32Array(cap).fill(-1);
-  const vertexOf = new Uint32Array(n);
+  // A bucket chains the corners that first produced each of its vertices: head[bucket] is the latest,
+  // next[corner] the one before. A corner's cell is recomputed on comparison, which costs a few
+  // multiplications and saves three arrays of cell coordinates.
+  const head = new Int32Array(cap).fill(-1);
+  const next = new Int32Array(n);
   const ids = new Uint32Array(n);
   let count = 0;
+  let probes = 0;
   for (let i = 0; i < n; i++) {
     const x = Math.round((p[i * 3] as number) * inv),
       y = Math.round((p[i * 3 + 1] as number) * inv),
       z = Math.round((p[i * 3 + 2] as number) * inv);
-    let h = (Math.imul(x, 73856093) ^ Math.imul(y, 19349663) ^ Math.imul(z, 83492791)) & mask;
-    for (;;) {
-      const s = slots[h] as number;
-      if (s === -1) {
-        slots[h] = i;
-        vertexOf[i] = count;
-        ids[i] = count++;
-        break;
-      }
+    const bucket = cellHash(x, y, z, a) & mask;
+    let s = head[bucket] as number;
+    for (; s !== -1; s = next[s] as number) {
+      probes++;
       if (
         Math.round((p[s * 3] as number) * inv) === x &&
         Math.round((p[s * 3 + 1] as number) * inv) === y &&
         Math.round((p[s * 3 + 2] as number) * inv) === z
-      ) {
-        ids[i] = vertexOf[s] as number;
+      )
         break;
-      }
-      h = (h + 1) & mask;
     }
+    if (s === -1) {
+      next[i] = head[bucket] as number;
+      head[bucket] = i;
+      ids[i] = count++;
+    } else ids[i] = ids[s] as number;
   }
-  return { ids, vertexCount: count };
+  return { ids, vertexCount: count, probes };
 }
 
 /** The full analysis: basic measurements plus topology (watertightness, orientation, degenerate triangles). */

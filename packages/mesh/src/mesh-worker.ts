@@ -1,6 +1,6 @@
 // Runs in a worker thread of MeshPool: the heavy, synchronous computations, off the event loop.
 import { analyzeModel, previewModel, quoteModel } from "./analyze.ts";
-import { MeshError } from "./mesh.ts";
+import { MeshError, MeshTooLargeError, type WorkerErrorCode } from "./errors.ts";
 import type { ParseLimits } from "./parse.ts";
 import type { PricingOptions } from "./pricing.ts";
 
@@ -10,8 +10,8 @@ export type MeshTask = { limits: ParseLimits } & (
   | { kind: "preview"; bytes: Uint8Array; size: number }
 );
 
-/** A refusal travels back as data: errors lose their class crossing threads. */
-export type MeshTaskResult = { ok: true; value: unknown } | { ok: false; reason: string };
+/** A refusal travels back as data, its class as a code: errors lose their class crossing threads. */
+export type MeshTaskResult = { ok: true; value: unknown } | { ok: false; reason: string; code: WorkerErrorCode };
 
 export default function run(task: MeshTask): MeshTaskResult {
   try {
@@ -24,7 +24,11 @@ export default function run(task: MeshTask): MeshTaskResult {
         return { ok: true, value: previewModel(task.bytes, task.size, task.limits) };
     }
   } catch (err) {
-    if (err instanceof MeshError || err instanceof RangeError) return { ok: false, reason: err.message };
+    if (err instanceof MeshTooLargeError) return { ok: false, reason: err.message, code: "model_too_large" };
+    // A RangeError is a preview size out of range.
+    if (err instanceof MeshError || err instanceof RangeError) {
+      return { ok: false, reason: err.message, code: "invalid_model" };
+    }
     throw err;
   }
 }

@@ -1,4 +1,6 @@
-import { assertFinite, type Mesh, MeshError } from "./mesh.ts";
+import { checkTriangles, decodeText, FloatList, type ParseLimits, resolveLimits } from "./bounds.ts";
+import { MeshError, MeshTooLargeError } from "./errors.ts";
+import { assertFinite, type Mesh } from "./mesh.ts";
 
 const HEADER = 80;
 const RECORD = 50;
@@ -7,13 +9,17 @@ const RECORD = 50;
  * Binary or ASCII STL. A file is binary when its size is exactly 84 + 50 x the triangle count in its
  * header, whatever its first bytes say (binary headers often start with "solid" too).
  */
-export function parseStl(bytes: Uint8Array): Mesh {
+export function parseStl(bytes: Uint8Array, limits?: ParseLimits): Mesh {
+  const bounds = resolveLimits(limits);
   if (bytes.length >= HEADER + 4) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = view.getUint32(HEADER, true);
-    if (HEADER + 4 + count * RECORD === bytes.length) return parseBinary(view, count);
+    if (HEADER + 4 + count * RECORD === bytes.length) {
+      checkTriangles(count, bounds, "binary STL");
+      return parseBinary(view, count);
+    }
   }
-  if (looksAscii(bytes)) return parseAscii(bytes);
+  if (looksAscii(bytes)) return parseAscii(bytes, bounds.maxTriangles);
   if (bytes.length < HEADER + 4) throw new MeshError(`file too short for a binary STL (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint32(HEADER, true);
@@ -87,14 +93,17 @@ function parseBinary(view: DataView, count: number): Mesh {
   return { positions, triangleCount: count };
 }
 
-function parseAscii(bytes: Uint8Array): Mesh {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  const coords: number[] = [];
+function parseAscii(bytes: Uint8Array, maxTriangles: number): Mesh {
+  const text = decodeText(bytes, "latin1");
+  const coords = new FloatList(
+    maxTriangles * 9,
+    () => new MeshTooLargeError(`ASCII STL has more than ${maxTriangles} triangles, the limit`),
+  );
   const re = /vertex\s+(\S+)\s+(\S+)\s+(\S+)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) coords.push(Number(m[1]), Number(m[2]), Number(m[3]));
+  for (let m = re.exec(text); m; m = re.exec(text)) coords.push3(Number(m[1]), Number(m[2]), Number(m[3]));
   if (coords.length === 0) throw new MeshError("ASCII STL has no vertices");
   if (coords.length % 9 !== 0) throw new MeshError("ASCII STL has a facet without exactly three vertices");
-  const positions = Float32Array.from(coords);
+  const positions = coords.view();
   assertFinite(positions);
   return { positions, triangleCount: coords.length / 9 };
 }

@@ -1,5 +1,7 @@
-import { type Mesh, MeshError, type MeshFormat } from "./mesh.ts";
-import { parse3mf, type ThreeMfOptions } from "./parse-3mf.ts";
+import type { ParseLimits } from "./bounds.ts";
+import { MeshError } from "./errors.ts";
+import type { Mesh, MeshFormat } from "./mesh.ts";
+import { parse3mf } from "./parse-3mf.ts";
 import { parseObj } from "./parse-obj.ts";
 import { parseStl } from "./parse-stl.ts";
 
@@ -22,15 +24,16 @@ function hasBinaryBytes(text: string): boolean {
   return false;
 }
 
-export type ParseLimits = ThreeMfOptions;
+export type { ParseLimits };
 
+/** The mesh in the bytes, or a MeshError (a MeshTooLargeError past the limits) saying why not. */
 export function parseMesh(bytes: Uint8Array, format: MeshFormat = detectFormat(bytes), limits: ParseLimits = {}): Mesh {
   if (bytes.length === 0) throw new MeshError("the file is empty");
   switch (format) {
     case "stl":
-      return parseStl(bytes);
+      return parseStl(bytes, limits);
     case "obj":
-      return parseObj(bytes);
+      return parseObj(bytes, limits);
     case "3mf":
       return parse3mf(bytes, limits);
   }

@@ -28,3 +28,29 @@ export function to3mf(mesh: Mesh, opts: { unit?: string; items?: Array<{ transfo
     "3D/3dmodel.model": strToU8(xml),
   });
 }
+
+/** A 3MF archive whose only part is this model XML. */
+export function zip3mf(xml: string): Uint8Array {
+  return zipSync({ "3D/3dmodel.model": strToU8(xml) }, { level: 9 });
+}
+
+/** A model element around these objects, building the object `itemId`. */
+export function modelXml(objects: string[], itemIds: string[]): string {
+  const items = itemIds.map((id) => `<item objectid="${id}"/>`).join("");
+  return `<model unit="millimeter"><resources>${objects.join("")}</resources><build>${items}</build></model>`;
+}
+
+/** An object of one triangle. */
+export const triangleObject = (id: string | number): string =>
+  `<object id="${id}"><mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/><vertex x="0" y="1" z="0"/></vertices><triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object>`;
+
+/** `levels` objects stacked on a one-triangle object, each holding `width` components of the one below. */
+export function componentBombXml(levels: number, width: number): string {
+  const objects = [triangleObject(0)];
+  for (let i = 1; i <= levels; i++) {
+    objects.push(
+      `<object id="${i}"><components>${`<component objectid="${i - 1}"/>`.repeat(width)}</components></object>`,
+    );
+  }
+  return modelXml(objects, [String(levels)]);
+}

@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { analyzeModel, contentHash, quoteModel } from "../src/analyze.ts";
+import { MeshError, MeshTooLargeError } from "../src/errors.ts";
 import { box, sphere, torus } from "../src/generate.ts";
 import { measure } from "../src/measure.ts";
-import { MeshError } from "../src/mesh.ts";
 import { detectFormat, parseMesh } from "../src/parse.ts";
 import { parse3mf } from "../src/parse-3mf.ts";
 import { toObj } from "../src/parse-obj.ts";
@@ -113,6 +113,8 @@ describe("malformed files are refused with a reason", () => {
     const bomb = zipSync({ "3D/3dmodel.model": new Uint8Array(64 * 1024 * 1024) }, { level: 9 });
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expect(() => parse3mf(bomb, { maxUncompressedBytes: 8 * 1024 * 1024 })).toThrow(/inflates to more than/);
+    // Refused as too large (413), not as a corrupt archive: the class survives fflate's callbacks.
+    expect(() => parse3mf(bomb, { maxUncompressedBytes: 8 * 1024 * 1024 })).toThrow(MeshTooLargeError);
   });
 
   it("random bytes never crash the parser: a mesh or a MeshError", () => {

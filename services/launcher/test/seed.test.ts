@@ -43,6 +43,9 @@ describe("seed", () => {
        GROUP BY o.id, o.total_cents HAVING sum(i.quantity * i.unit_price_cents) <> o.total_cents`,
     );
     expect(wrongTotals).toEqual([]);
+    // Every email passes the API's own format, so a customer can send their profile back unchanged.
+    const emails = await sys.db.query<{ email: string }>("SELECT email FROM crm.customers");
+    for (const { email } of emails) expect(email).toMatch(/^[a-z0-9.'-]+@example\.com$/);
     expect(await isEmpty(sys.db)).toBe(false);
   });
 

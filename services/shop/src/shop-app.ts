@@ -236,7 +236,13 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
       // MES's own refusal of the file (422) or of its size (413) is the customer's to read.
       if (res.status === 422 || res.status === 413 || res.status === 503) {
         const error = (res.body as { error?: { code: string; message: string } }).error;
-        throw new AppError(res.status, error?.code ?? "invalid_model", error?.message ?? "MES refused the model");
+        const retryAfterS = res.status === 503 ? 2 : undefined;
+        throw new AppError(
+          res.status,
+          error?.code ?? "invalid_model",
+          error?.message ?? "MES refused the model",
+          retryAfterS,
+        );
       }
       if (res.status !== 200) throw new AppError(502, "neighbour_error", `MES refused a quote request (${res.status})`);
       return res.body;

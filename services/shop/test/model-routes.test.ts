@@ -37,13 +37,11 @@ function malformed(): Array<[string, Buffer | Uint8Array, RegExp]> {
     ["infinite coordinate", inf, /not a finite number/],
     ["no triangles", Buffer.alloc(84), /no triangles/],
     ["invalid XML", zipSync({ "3D/3dmodel.model": strToU8("<model><build><item objectid=") }), /XML|build items/],
-    [
-      "zip bomb",
-      zipSync({ "3D/3dmodel.model": new Uint8Array(40 * 1024 * 1024) }, { level: 9 }),
-      /inflates to more than/,
-    ],
   ];
 }
+
+/** A 3MF that inflates past the limit: refused as too large (413), not as malformed. */
+const zipBomb = () => zipSync({ "3D/3dmodel.model": new Uint8Array(40 * 1024 * 1024) }, { level: 9 });
 
 beforeAll(async () => {
   sys = await startTestSystem({ uploadLimitBytes: 4 * 1024 * 1024 });
@@ -66,6 +64,9 @@ describe("MES POST /analyses", () => {
       expect(res.body.error.code, name).toBe("invalid_model");
       expect(res.body.error.message, name).toMatch(reason);
     }
+    const bomb = await post(`${sys.urls.mes}/analyses`, zipBomb(), { token: sys.token("operator") });
+    expect([bomb.status, bomb.body.error.code]).toEqual([413, "model_too_large"]);
+    expect(bomb.body.error.message).toMatch(/inflates to more than/);
   });
 
   it("refuses a missing body, a JSON body, an oversized file and callers without a role", async () => {
