@@ -1,101 +1,10 @@
-import { z } from "zod";
+import { type Env, EnvSchema } from "./config-schema.ts";
+import { makeAjv } from "./validation.ts";
 
 /** The development secret: used only in the embedded demo when AUTH_SECRET is unset, and announced then. */
 export const DEV_AUTH_SECRET = "printfab-dev-secret-do-not-use-in-production";
 
-const port = z.coerce.number().int().min(1).max(65535);
-const optionalUrl = z
-  .string()
-  .url()
-  .optional()
-  .or(z.literal("").transform(() => undefined));
-
-const EnvSchema = z.object({
-  SERVICE: z.enum(["all", "shop", "crm", "mes"]).default("all"),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  SHOP_PORT: port.default(3001),
-  CRM_PORT: port.default(3002),
-  MES_PORT: port.default(3003),
-  SHOP_URL: optionalUrl,
-  CRM_URL: optionalUrl,
-  MES_URL: optionalUrl,
-  DATA_DIR: z.string().min(1).default(".data"),
-  DATABASE_URL: optionalUrl,
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  S3_ENDPOINT: optionalUrl,
-  S3_BUCKET: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
-    .optional(),
-  S3_REGION: z.string().min(1).default("us-east-1"),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
-  CACHE: z.enum(["on", "off"]).default("on"),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, "must be host:port[,host:port...]")
-    .optional(),
-  REDIS_SENTINELS: z
-    .string()
-    .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, "must be host:port[,host:port...]")
-    .optional(),
-  REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
-  CACHE_NAMESPACE: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,24}$/, "letters, digits, _ and - only")
-    .default("pf"),
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
-  L1_MAX_MB: z.coerce.number().min(0).max(16_384).default(64),
-  CACHE_TTL_PRODUCT_LIST_S: z.coerce.number().int().min(1).max(86_400).default(300),
-  CACHE_TTL_PRODUCT_S: z.coerce.number().int().min(1).max(86_400).default(600),
-  CACHE_TTL_MODEL_S: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 86_400)
-    .default(86_400),
-  CACHE_TTL_ORDER_S: z.coerce.number().int().min(1).max(86_400).default(60),
-  CACHE_TTL_CUSTOMER_S: z.coerce.number().int().min(1).max(86_400).default(300),
-  CACHE_TTL_ANALYSIS_S: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400)
-    .default(7 * 86_400),
-  NODE_ENV: z.string().optional(),
-  AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-  AUTH_MAX_TOKEN_LIFETIME_S: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(30 * 86_400)
-    .default(7 * 86_400),
-  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  TRUST_PROXY: z
-    .string()
-    .regex(/^[0-9a-fA-F.:/,\s]+$/, "must be a comma-separated list of proxy addresses or CIDR ranges")
-    .optional(),
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
-  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
-  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
-  HTTP_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
-  UPLOAD_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
-  UPLOAD_CONCURRENCY_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(2),
-  MESH_MAX_TRIANGLES: z.coerce.number().int().min(1_000).max(100_000_000).default(5_000_000),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  BODY_LIMIT_MB: z.coerce.number().positive().max(2048).default(100),
-  MESH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
-  MESH_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
-  NEIGHBOUR_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  SEED: z.enum(["auto", "off"]).default("auto"),
-});
+const validateEnv = makeAjv(true, true).compile<Env>(EnvSchema);
 
 export type ServiceName = "shop" | "crm" | "mes";
 
@@ -166,21 +75,33 @@ const hostPorts = (list: string) =>
     return { host: host as string, port: Number(port) };
   });
 
+/** The variables of the schema that are set, empty ones as unset; coerced and defaulted by validation. */
+function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const known = Object.keys(EnvSchema.properties);
+  return Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== "").map((k) => [k, env[k]]));
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const values = readEnv(env);
+  if (validateEnv(values)) return values;
+  const problems = new Map<string, string>();
+  for (const err of validateEnv.errors ?? []) {
+    const name = err.instancePath.slice(1);
+    if (problems.has(name)) continue;
+    const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues;
+    const what = allowed ? `must be one of ${allowed.join(", ")}` : err.message;
+    const description = (EnvSchema.properties as Record<string, { description?: string }>)[name]?.description;
+    problems.set(name, `${name}=${JSON.stringify(env[name] ?? "")}: ${what}${description ? ` (${description})` : ""}`);
+  }
+  throw new ConfigError([...problems.values()]);
+}
+
 /** Reads the configuration from the environment; every bad value is named in one ConfigError. */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: { /** Tools that sign nothing (the seeder) run without a secret. */ requireSecret?: boolean } = {},
 ): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const name = String(i.path[0]);
-        return `${name}=${JSON.stringify(env[name] ?? "")}: ${i.message}`;
-      }),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(env);
   const problems: string[] = [];
   let s3: Config["s3"];
   if (e.S3_ENDPOINT || e.S3_BUCKET) {

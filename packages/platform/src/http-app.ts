@@ -1,8 +1,6 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { Ajv } from "ajv";
-import addFormatsModule from "ajv-formats";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { type AdminAccess, adminAccess } from "./admin-access.ts";
 import type { Auth, Principal, Role } from "./auth.ts";
@@ -13,6 +11,7 @@ import { AppError, toErrorResponse } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { httpRequestDuration, metricsRegistry } from "./metrics.ts";
 import { registerUploadLimits } from "./upload-limits.ts";
+import { makeAjv } from "./validation.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -45,16 +44,6 @@ export interface HttpAppOptions {
   auth?: Auth;
   /** Its Redis connection (if any) shares the upload rate counters between instances. */
   caches?: Pick<CacheFactory, "redis" | "namespace">;
-}
-
-// ajv-formats ships CommonJS with a default export that ESM sees one level down.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
-
-function makeAjv(coerceTypes: boolean | "array"): Ajv {
-  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  addFormats(ajv);
-  return ajv;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEV_AUTH_SECRET, loadConfig } from "../src/config.ts";
+import { EnvSchema } from "../src/config-schema.ts";
 
 describe("loadConfig", () => {
   it("gives the embedded defaults of DESIGN.md when nothing is set", () => {
@@ -48,7 +50,8 @@ describe("loadConfig", () => {
     const problems = (error as ConfigError).problems.join("\n");
     expect(problems).toMatch(/SHOP_PORT="http"/);
     expect(problems).toMatch(/CACHE="maybe"/);
-    expect(problems).toMatch(/AUTH_SECRET=.*at least 16/);
+    expect(problems).toMatch(/AUTH_SECRET=.*fewer than 16/);
+    expect(problems).toMatch(/SERVICE="billing": must be one of all, shop, crm, mes/);
     expect(problems).toMatch(/SERVICE="billing"/);
   });
 
@@ -88,5 +91,10 @@ describe("loadConfig", () => {
     });
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "0" })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
+  });
+
+  it("is documented: the README's configuration table names every variable the schema reads", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    for (const name of Object.keys(EnvSchema.properties)) expect(readme, name).toContain(name);
   });
 });

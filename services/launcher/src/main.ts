@@ -3,6 +3,7 @@ import {
   ConfigError,
   collectProcessMetrics,
   createLogger,
+  describeEnv,
   loadConfig,
   onShutdown,
   type Role,
@@ -18,25 +19,7 @@ With no settings, runs all three services in this process on embedded defaults: 
 DATA_DIR (./.data), a folder object store, no Redis. Demo data is seeded on the first start.
 
 Environment (all optional):
-  SERVICE=all|shop|crm|mes        which service(s) to run (default all)
-  SHOP_PORT, CRM_PORT, MES_PORT   ports (3001, 3002, 3003); HOST (127.0.0.1)
-  SHOP_URL, CRM_URL, MES_URL      where the neighbours are (default http://127.0.0.1:<port>)
-  DATABASE_URL                    PostgreSQL instead of PGlite
-  S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
-                                  an S3-compatible store instead of the folder
-  AUTH_SECRET                     HS256 secret of the JWTs; required unless embedded (no DATABASE_URL,
-                                  NODE_ENV not production), where a public development secret is used
-  AUTH_MAX_TOKEN_LIFETIME_S       longest token lifetime accepted (604800)
-  ADMIN_TOKEN                     bearer token for /metrics, /docs and /health's details (open when unset)
-  HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS, HTTP_KEEPALIVE_TIMEOUT_MS, HTTP_MAX_CONNECTIONS
-                                  client deadlines and the connection cap (60000, 10000, 5000, 1000)
-  HTTP_MAX_EVENT_LOOP_DELAY_MS    answer 503 above this event-loop delay (1000; 0: never)
-  UPLOAD_RATE_PER_MINUTE, UPLOAD_CONCURRENCY_PER_CLIENT
-                                  per-client limits on 3D uploads (30, 2)
-  TRUST_PROXY                     proxies whose X-Forwarded-For names the client (addresses, CIDRs)
-  MESH_MAX_TRIANGLES              largest model accepted, after expansion (5000000)
-  CACHE=on|off, LOG_LEVEL, BODY_LIMIT_MB, NEIGHBOUR_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS
-  SEED=auto|off                   seed demo data on the first all-in-one start (auto)
+${describeEnv()}
 `;
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { EnvSchema } from "@printfab/platform";
 import { freePort } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -91,7 +92,9 @@ describe("launcher command line", () => {
   it("prints --help", async () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", main, "--help"]);
     expect(stdout).toMatch(/Usage: npm start/);
-    expect(stdout).toMatch(/DATABASE_URL/);
+    // Generated from the configuration's schema: every variable is there, with its default.
+    for (const name of Object.keys(EnvSchema.properties)) expect(stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    expect(stdout).toMatch(/HTTP_REQUEST_TIMEOUT_MS +.*\(default 60000\)/);
   });
 
   it("names a bad setting and exits 2", async () => {
