@@ -94,6 +94,11 @@ export async function registerServerGuards(app: HttpApp, edge: EdgeSettings): Pr
     reply.header("connection", "close");
     throw new AppError(503, "shutting_down", "the service is stopping; retry on another instance", RETRY_AFTER_S);
   });
+  // An answer finished while stopping tells its keep-alive client not to send another on this
+  // connection, which Node then closes cleanly: the client reconnects elsewhere instead of being reset.
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
   if (edge.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {
       maxEventLoopDelay: edge.maxEventLoopDelayMs,

@@ -29,6 +29,7 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: ".data", description: "PGlite and the folder object store" }),
   DATABASE_URL: url("PostgreSQL (postgres://...) instead of the embedded PGlite"),
   DATABASE_POOL_SIZE: int(1, 200, 10, "PostgreSQL connections per process"),
+  DATABASE_TIMEOUT_MS: int(100, 600_000, 5_000, "deadline of a PostgreSQL statement (503 past it)"),
   S3_ENDPOINT: url("an S3-compatible store instead of the folder"),
   S3_BUCKET: Type.Optional(
     Type.String({ pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description: "the bucket (with S3_ENDPOINT)" }),
@@ -36,6 +37,7 @@ export const EnvSchema = Type.Object({
   S3_REGION: Type.String({ minLength: 1, default: "us-east-1", description: "the store's region" }),
   S3_ACCESS_KEY_ID: Type.Optional(Type.String({ description: "the store's access key (with S3_ENDPOINT)" })),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ description: "the store's secret key (with S3_ENDPOINT)" })),
+  S3_TIMEOUT_MS: int(100, 600_000, 5_000, "the store may stay silent this long in a request (503 past it)"),
   CACHE: Type.Enum(["on", "off"], { default: "on", description: "caching on or off" }),
   REDIS_URL: Type.Optional(
     Type.String({ pattern: "^rediss?://", description: "Redis (redis:// or rediss://); in process when unset" }),

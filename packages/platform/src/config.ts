@@ -16,7 +16,17 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
-  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | undefined;
+  databaseTimeoutMs: number;
+  s3:
+    | {
+        endpoint: string;
+        bucket: string;
+        region: string;
+        accessKeyId: string;
+        secretAccessKey: string;
+        requestTimeoutMs: number;
+      }
+    | undefined;
   cacheEnabled: boolean;
   redis:
     | { kind: "standalone"; url: string }
@@ -117,6 +127,7 @@ export function loadConfig(
         region: e.S3_REGION,
         accessKeyId: e.S3_ACCESS_KEY_ID,
         secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+        requestTimeoutMs: e.S3_TIMEOUT_MS,
       };
     }
   }
@@ -142,6 +153,7 @@ export function loadConfig(
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
     s3,
     cacheEnabled: e.CACHE === "on",
     redis: e.REDIS_CLUSTER_NODES

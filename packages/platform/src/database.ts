@@ -95,12 +95,14 @@ const SOCKET_ERRORS = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
 ]);
-// SQLSTATEs of a server that is going away or full: admin_shutdown, crash_shutdown, cannot_connect_now,
-// too_many_connections. Class 08 (connection_exception) is matched by its prefix.
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
-// pg and pg-pool report a lost connection or a connect timeout with these messages and no code.
+// SQLSTATEs of a server that is going away, full or too slow: admin_shutdown, crash_shutdown,
+// cannot_connect_now, too_many_connections, query_canceled (our statement_timeout). Class 08
+// (connection_exception) is matched by its prefix.
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
+// pg and pg-pool report a lost connection, a connect timeout or a silent server (query_timeout) with
+// these messages and no code.
 const PG_CONNECTION_MESSAGE =
-  /^Connection terminated|^timeout exceeded when trying to connect|connection error and is not queryable/;
+  /^Connection terminated|^timeout exceeded when trying to connect|connection error and is not queryable|^Query read timeout/;
 
 /**
  * True when the error says PostgreSQL cannot be reached rather than that the statement is wrong;

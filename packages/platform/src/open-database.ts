@@ -7,7 +7,7 @@ import { createPostgresDriver } from "./postgres-driver.ts";
 /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite under DATA_DIR. */
 export async function openDatabase(config: Config, service: string): Promise<Database> {
   const driver = config.databaseUrl
-    ? createPostgresDriver(config.databaseUrl, config.databasePoolSize)
+    ? createPostgresDriver(config.databaseUrl, config.databasePoolSize, config.databaseTimeoutMs)
     : await createPgliteDriver(join(config.dataDir, "pglite"));
   return new Database(driver, service);
 }

@@ -12,12 +12,21 @@ const types = {
   },
 };
 
-export function createPostgresDriver(url: string, poolSize: number): DatabaseDriver {
+/**
+ * A pool whose every wait has a deadline: connecting, each statement on the server (`statement_timeout`,
+ * which leaves the connection usable), and each query on the client too (`query_timeout`, a little later:
+ * a server that went silent never cancels anything). TCP keepalive notices a peer that vanished.
+ */
+export function createPostgresDriver(url: string, poolSize: number, timeoutMs = 5000): DatabaseDriver {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     types,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: Math.min(3000, timeoutMs),
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs + 1000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5000,
     idleTimeoutMillis: 30_000,
     application_name: "printfab",
   });

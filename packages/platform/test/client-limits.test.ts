@@ -111,23 +111,43 @@ describe("client deadlines and limits", () => {
     b.socket.destroy();
   });
 
-  it("answers a request that arrives while stopping with 503 in the JSON shape and Connection: close", async () => {
+  it("answers a request whose headers finish arriving while stopping with 503 in the JSON shape", async () => {
     const port = await start({});
     const c = rawConnection(port);
-    // A keep-alive client: its next request goes out on the same connection as soon as the first is answered.
-    c.socket.once("data", () => c.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
-    c.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Half a request: the connection is not idle, so stopping does not drop it.
+    c.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n");
     await new Promise((r) => setTimeout(r, 100));
     const closing = app?.close();
     app = undefined;
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.write("\r\n");
     await c.closed;
     await closing;
-    const [first, second] = c.received().split(/(?=HTTP\/1.1 )/);
-    expect(first).toMatch(/^HTTP\/1.1 200/);
-    expect(second).toMatch(/^HTTP\/1.1 503/);
-    expect(second).toMatch(/connection: close/i);
-    expect(second).toMatch(/retry-after: 1/i);
-    expect(jsonBody(second as string).error.code).toBe("shutting_down");
+    const answer = c.received();
+    expect(answer).toMatch(/^HTTP\/1.1 503/);
+    expect(answer).toMatch(/connection: close/i);
+    expect(answer).toMatch(/retry-after: 1/i);
+    expect(jsonBody(answer).error.code).toBe("shutting_down");
+  });
+
+  it("answers requests in flight when stopping with Connection: close, and closes their sockets without a reset", async () => {
+    const port = await start({});
+    const clients = Array.from({ length: 5 }, () => rawConnection(port));
+    const resets: string[] = [];
+    for (const c of clients) {
+      c.socket.on("error", (err: NodeJS.ErrnoException) => resets.push(err.code ?? "error"));
+      c.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = app?.close();
+    app = undefined;
+    await Promise.all(clients.map((c) => c.closed));
+    await closing;
+    for (const c of clients) {
+      expect(c.received()).toMatch(/^HTTP\/1.1 200/);
+      expect(c.received()).toMatch(/connection: close/i);
+    }
+    expect(resets).toEqual([]);
   });
 
   it("sheds load with a 503 in the JSON shape while the event loop is saturated", async () => {

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { createS3Store, ObjectStoreUnavailableError } from "@printfab/storage";
 import { createTestDatabase, freePort, startTestS3, type TestDatabase } from "@printfab/testkit";
 import pg from "pg";
@@ -40,6 +41,34 @@ describe("Database classifies PostgreSQL's failures", () => {
   it("turns a refused connection into DependencyUnavailableError, for a query and a transaction", async () => {
     expectPostgresDown(await rejection(down.query("SELECT 1")));
     expectPostgresDown(await rejection(down.transaction(async (tx) => tx.query("SELECT 1"))));
+  });
+
+  it("gives up on a statement at the deadline: 503, and the connection stays usable", async () => {
+    const db = new Database(createPostgresDriver(live.url, 1, 300), "slow");
+    try {
+      const started = performance.now();
+      expectPostgresDown(await rejection(db.query("SELECT pg_sleep(5)")));
+      // statement_timeout cancelled it on the server, well before the 5 s it asked for.
+      expect(performance.now() - started).toBeLessThan(4000);
+      expect(await db.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("gives up on a server that accepts connections and never answers, within the deadline", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    const db = new Database(createPostgresDriver(`postgres://postgres@127.0.0.1:${port}/x`, 1, 500), "silent");
+    try {
+      const started = performance.now();
+      expectPostgresDown(await rejection(db.query("SELECT 1")));
+      expect(performance.now() - started).toBeLessThan(4000);
+    } finally {
+      await db.close();
+      silent.close();
+    }
   });
 
   it("turns a connection the server terminates mid-transaction into DependencyUnavailableError", async () => {

@@ -72,7 +72,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
     // The SDK's `requestTimeout` only logs a warning (unless `throwOnRequestTimeout`), and a total
     // would cut slow large transfers: a hung server is caught by the socket's idle timeout instead.
-    requestHandler: { socketTimeout: opts.requestTimeoutMs ?? 10_000, connectionTimeout: 2000 },
+    requestHandler: { socketTimeout: opts.requestTimeoutMs ?? 5_000, connectionTimeout: 2000 },
     maxAttempts: 2,
     // The SDK's default checksums send streams aws-chunked with trailers, which many S3-compatible
     // servers store verbatim; checksums only where the API requires them keeps every server correct.
