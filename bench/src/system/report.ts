@@ -153,7 +153,7 @@ ${ratios}
 ![Backend requests per request](system-backend.svg)
 ![Spike](system-spike.svg)
 
-## Strategies (DESIGN.md's comparison, measured)
+## Strategies (TTL only, Cache-Aside, write-through, refresh-ahead), measured
 
 Same mix for each: 16 workers over two cache instances (two "processes"), Zipf reads over 1,000 rows, 1% writes, TTL 2 s.
 

@@ -20,7 +20,7 @@ const ITEMS = 1000;
 const TTL_MS = 2000;
 
 /**
- * DESIGN.md's strategy table, measured: the same read/write mix (1% writes, Zipf reads over 1,000 rows,
+ * The caching strategies side by side: the same read/write mix (1% writes, Zipf reads over 1,000 rows,
  * two cache instances standing for two processes) under each strategy, against PostgreSQL and Redis.
  */
 export async function runStrategies(opts: {

@@ -106,7 +106,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   503: "unavailable",
 };
 
-/** Maps any thrown value to the JSON error of DESIGN.md section 7; 5xx never reveal internals. */
+/** Maps any thrown value to the JSON error of docs/architecture.md; 5xx never reveal internals. */
 export function toErrorResponse(err: unknown): ErrorReply {
   if (isDependencyFailure(err)) {
     // Built from the dependency's name, never from a message that may quote the driver.

@@ -3,7 +3,7 @@ import type { HttpApp } from "./http-app.ts";
 
 export interface HealthCheck {
   name: string;
-  /** When a critical dependency is down the service answers 503 (DESIGN.md: PostgreSQL). */
+  /** When a critical dependency is down the service answers 503 (PostgreSQL; docs/architecture.md). */
   critical: boolean;
   check(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Histogram, register } from "prom-client";
 
 /**
- * The metrics of DESIGN.md section 8 that the platform owns. They live in prom-client's global registry,
+ * The metrics of docs/architecture.md ("Contracts") that the platform owns. They live in prom-client's global registry,
  * so that several services in one process (the embedded default) share one set, told apart by labels.
  */
 export const metricsRegistry = register;

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 
-/** Shared route schemas: ids in paths, pagination, and the error body of DESIGN.md section 7. */
+/** Shared route schemas: ids in paths, pagination, and the error body of docs/architecture.md. */
 export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });

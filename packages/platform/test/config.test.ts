@@ -4,7 +4,7 @@ import { ConfigError, DEV_AUTH_SECRET, loadConfig } from "../src/config.ts";
 import { EnvSchema } from "../src/config-schema.ts";
 
 describe("loadConfig", () => {
-  it("gives the embedded defaults of DESIGN.md when nothing is set", () => {
+  it("gives the embedded defaults when nothing is set", () => {
     const c = loadConfig({});
     expect(c.service).toBe("all");
     expect(c.ports).toEqual({ shop: 3001, crm: 3002, mes: 3003 });
