@@ -1,6 +1,5 @@
 export * from "./cache-keys.ts";
 export * from "./customer.ts";
-export * from "./mes-orders-client.ts";
 export * from "./model.ts";
 export * from "./order.ts";
 export * from "./product.ts";

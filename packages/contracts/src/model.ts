@@ -1,36 +1,8 @@
-import { MeshError, PRICING } from "@printfab/mesh";
-import { AppError, badRequest, unprocessable } from "@printfab/platform";
+import { PREVIEW_SIZES, PRICING, type PricingMaterial } from "@printfab/mesh";
 import { type Static, Type } from "typebox";
 
-/** A mesh computation's refusal as the HTTP error (docs/architecture.md): by the mesh package's stable code. */
-export async function meshTask<T>(task: Promise<T>): Promise<T> {
-  try {
-    return await task;
-  } catch (err) {
-    if (!(err instanceof MeshError)) throw err;
-    switch (err.code) {
-      case "busy":
-        // Every 3D worker and its queue are full: the client may retry soon, as for any overload.
-        throw new AppError(503, "busy", err.message, 2);
-      case "model_too_large":
-        throw new AppError(413, "model_too_large", err.message);
-      case "model_deadline":
-        throw unprocessable("model_deadline", err.message);
-      default:
-        throw unprocessable("invalid_model", err.message);
-    }
-  }
-}
-
-/** The uploaded file of a model route, or a 400 when the request carried none. */
-export function modelBytes(body: unknown): Buffer {
-  if (!Buffer.isBuffer(body)) {
-    throw badRequest(
-      "send the 3D file (STL, OBJ or 3MF) as the request body, e.g. content-type application/octet-stream",
-    );
-  }
-  return body;
-}
+/** The materials the price table knows: what a product can be made of and a quote can be asked for. */
+export const MATERIALS = Object.keys(PRICING.materials) as PricingMaterial[];
 
 /** An upload's body in OpenAPI; validated by the mesh parser, not by JSON Schema. */
 export const ModelBodySchema = Type.Unsafe<Buffer>({
@@ -61,12 +33,10 @@ export const AnalysisSchema = Type.Object({
   measurements: MeasurementsSchema,
 });
 
-const materials = Object.keys(PRICING.materials) as Array<keyof typeof PRICING.materials>;
-
 /** Query string of a quote: the pricing options. */
 export const QuoteQuerySchema = Type.Object(
   {
-    material: Type.Enum(materials, { default: "PLA" }),
+    material: Type.Enum([...MATERIALS], { default: "PLA" }),
     infill: Type.Number({ minimum: PRICING.limits.infill[0], maximum: PRICING.limits.infill[1], default: 0.2 }),
     layerHeight: Type.Number({
       minimum: PRICING.limits.layerHeightMm[0],
@@ -111,4 +81,16 @@ export const ModelMetadataSchema = Type.Object({
   measurements: MeasurementsSchema,
 });
 
+/** Query string of a model's preview: its size in pixels. */
+export const PreviewQuerySchema = Type.Object(
+  { size: Type.Integer({ minimum: PREVIEW_SIZES.min, maximum: PREVIEW_SIZES.max, default: PREVIEW_SIZES.default }) },
+  { additionalProperties: false },
+);
+
+/** A preview's bytes in OpenAPI. */
+export const PreviewPngSchema = Type.Unsafe<Buffer>({ type: "string", format: "binary" });
+
+export type Analysis = Static<typeof AnalysisSchema>;
+export type QuoteQuery = Static<typeof QuoteQuerySchema>;
+export type Quote = Static<typeof QuoteSchema>;
 export type ModelMetadata = Static<typeof ModelMetadataSchema>;

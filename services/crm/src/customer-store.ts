@@ -31,11 +31,6 @@ export class CustomerStore {
     return row ? toCustomer(row) : null;
   }
 
-  async exists(id: number): Promise<boolean> {
-    const rows = await this.db.query("SELECT 1 FROM crm.customers WHERE id = $1", [id]);
-    return rows.length > 0;
-  }
-
   async updateCustomer(id: number, patch: CustomerPatch): Promise<Customer | null> {
     const sets: string[] = [];
     const params: unknown[] = [id];

@@ -1,2 +1,1 @@
 export * from "./crm-app.ts";
-export * from "./customer-store.ts";

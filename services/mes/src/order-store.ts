@@ -1,14 +1,7 @@
-import type { NewOrder, Order, OrderStatus, OrderSummary } from "@printfab/contracts";
+import type { NewOrder, Order, OrderQuery, OrderStatus, OrderSummary } from "@printfab/contracts";
 import { conflict, type Database, notFound, type Queryable, queryPage } from "@printfab/platform";
 import { canTransition, nextStatuses } from "./order-lifecycle.ts";
 import { recordOrderChanged } from "./outbox-relay.ts";
-
-export interface OrderQuery {
-  status?: OrderStatus;
-  customerId?: number;
-  limit: number;
-  offset: number;
-}
 
 interface OrderRow {
   id: number;

@@ -1,11 +1,23 @@
 import type { Cache, CacheResult } from "@printfab/cache";
-import { CACHE_PREFIX, type ModelMetadata, PRODUCTS_TAG, type Product } from "@printfab/contracts";
-import { type CacheFactory, type Config, type Tagged, tagged } from "@printfab/platform";
+import {
+  CACHE_PREFIX,
+  type ModelMetadata,
+  PRODUCTS_TAG,
+  type Product,
+  type ProductDetail,
+  type ProductPage,
+  type ProductQuery,
+} from "@printfab/contracts";
+import {
+  type CacheFactory,
+  type CacheTtls,
+  invalidateAfterCommit,
+  type Logger,
+  type Tagged,
+  tagged,
+} from "@printfab/platform";
 import type { ModelCatalog } from "./model-catalog.ts";
-import type { ProductQuery, ProductStore } from "./product-store.ts";
-
-export type ProductPage = { items: Product[]; total: number; limit: number; offset: number };
-export type ProductDetail = Product & { model: ModelMetadata | null };
+import type { ProductStore } from "./product-store.ts";
 
 /** Not-found products are remembered briefly, so a flood of requests for a missing id costs little. */
 const NEGATIVE_TTL_MS = 10_000;
@@ -21,16 +33,24 @@ export class CatalogueReads {
     private readonly models: Cache,
     private readonly products: ProductStore,
     private readonly modelCatalog: ModelCatalog,
-    private readonly ttl: Config["ttl"],
+    private readonly ttl: CacheTtls,
+    private readonly log: Logger,
   ) {}
 
-  static async create(factory: CacheFactory, ttl: Config["ttl"], products: ProductStore, models: ModelCatalog) {
+  static async create(
+    factory: CacheFactory,
+    ttl: CacheTtls,
+    products: ProductStore,
+    models: ModelCatalog,
+    log: Logger,
+  ): Promise<CatalogueReads> {
     return new CatalogueReads(
       await factory.create("shop_catalogue", CACHE_PREFIX.shopCatalogue),
       await factory.create("shop_models", CACHE_PREFIX.shopModels),
       products,
       models,
       ttl,
+      log,
     );
   }
 
@@ -39,7 +59,7 @@ export class CatalogueReads {
     return this.catalogue.fetch(
       key,
       async () => tagged({ ...(await this.products.listProducts(q)), limit: q.limit, offset: q.offset }),
-      { ttl: this.ttl.productList * 1000, tags: [PRODUCTS_TAG], jitter: 0.1 },
+      { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
     );
   }
 
@@ -52,23 +72,34 @@ export class CatalogueReads {
         const model = product.modelSha256 ? await this.modelMetadata(product.modelSha256) : null;
         return tagged({ ...product, model });
       },
-      { ttl: this.ttl.product * 1000, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1 },
+      { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1 },
     );
   }
 
   async modelMetadata(sha: string): Promise<ModelMetadata | null> {
-    return this.models.getOrLoad(`meta:${sha}`, () => this.modelCatalog.metadata(sha), { ttl: this.ttl.model * 1000 });
+    return this.models.getOrLoad(`meta:${sha}`, () => this.modelCatalog.metadata(sha), { ttl: this.ttl.model });
   }
 
-  preview(sha: string, size: number): Promise<CacheResult<Buffer | null>> {
-    return this.models.fetch(`png:${sha}:${size}`, () => this.modelCatalog.preview(sha, size), {
-      ttl: this.ttl.model * 1000,
+  /**
+   * The preview PNG of a product's model at a size; null when the product has none. A preview is named by
+   * its model's content hash, so its ETag is that hash (and the size) and it never changes.
+   */
+  async modelPreview(product: Product, size: number): Promise<CacheResult<Tagged<Buffer>> | null> {
+    const sha = product.modelSha256;
+    if (!sha) return null;
+    const png = await this.models.fetch(`png:${sha}:${size}`, () => this.modelCatalog.preview(sha, size), {
+      ttl: this.ttl.model,
     });
+    return png.value ? { ...png, value: { etag: `"${sha}-${size}"`, data: png.value } } : null;
   }
 
   /** After a product was created or changed (and committed): its page and every list page go. */
-  async productChanged(id?: number): Promise<void> {
-    if (id !== undefined) await this.catalogue.invalidate([`product:${id}`]);
-    await this.catalogue.invalidateTags([PRODUCTS_TAG]);
+  productChanged(id: number): Promise<void> {
+    return invalidateAfterCommit(
+      this.log,
+      "product",
+      this.catalogue.invalidate([`product:${id}`]),
+      this.catalogue.invalidateTags([PRODUCTS_TAG]),
+    );
   }
 }

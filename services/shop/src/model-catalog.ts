@@ -1,6 +1,6 @@
-import { type ModelMetadata, meshTask } from "@printfab/contracts";
+import type { ModelMetadata } from "@printfab/contracts";
 import { contentHash, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
-import { unprocessable } from "@printfab/platform";
+import { meshTask, unprocessable } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 
 const metadataKey = (sha: string) => `metadata/${sha}.json`;

@@ -1,6 +1,7 @@
 import type { Cache, CacheResult } from "@printfab/cache";
-import { CACHE_PREFIX, type MesOrdersClient, type Order, shopOrderKey } from "@printfab/contracts";
-import type { CacheFactory, Config } from "@printfab/platform";
+import { CACHE_PREFIX, type Order, shopOrderKey } from "@printfab/contracts";
+import type { MesOrdersClient } from "@printfab/mes-client";
+import type { CacheFactory, CacheTtls } from "@printfab/platform";
 
 /** Staff login names are not the customer's to see: a change is theirs ("customer") or ours ("printfab"). */
 function customerView(order: Order): Order {
@@ -22,13 +23,13 @@ export class OrderReads {
     private readonly ttlMs: number,
   ) {}
 
-  static async create(factory: CacheFactory, ttl: Config["ttl"], mes: MesOrdersClient) {
+  static async create(factory: CacheFactory, ttl: CacheTtls, mes: MesOrdersClient): Promise<OrderReads> {
     // L2 only: an acknowledged status change must be visible to the very next read, and L1 copies in
     // other processes would lag by the bus's delivery time. Still no call to MES on a hit.
     return new OrderReads(
       await factory.create("shop_orders", CACHE_PREFIX.shopOrders, { l1MaxBytes: 0 }),
       mes,
-      ttl.order * 1000,
+      ttl.order,
     );
   }
 

@@ -1,13 +1,5 @@
-import type { NewProduct, Product, ProductPatch } from "@printfab/contracts";
+import type { NewProduct, Product, ProductPatch, ProductQuery } from "@printfab/contracts";
 import { type Database, queryPage } from "@printfab/platform";
-
-export interface ProductQuery {
-  limit: number;
-  offset: number;
-  category?: string;
-  /** Full-text search over name and description (every word must match, as a prefix). */
-  q?: string;
-}
 
 interface ProductRow {
   id: number;

@@ -1,7 +1,7 @@
 import { MeshBusyError, MeshDeadlineError, MeshError, MeshTooLargeError } from "@printfab/mesh";
-import type { AppError } from "@printfab/platform";
 import { describe, expect, it } from "vitest";
-import { meshTask, modelBytes } from "../src/model.ts";
+import type { AppError } from "../src/errors.ts";
+import { meshTask, modelBytes, uploadRoute } from "../src/model-uploads.ts";
 
 const refusal = async (err: Error) => (await meshTask(Promise.reject(err)).catch((e) => e)) as AppError;
 
@@ -39,5 +39,11 @@ describe("modelBytes", () => {
       }
     })();
     expect([err?.statusCode, err?.code]).toEqual([400, "bad_request"]);
+  });
+});
+
+describe("uploadRoute", () => {
+  it("gives the route its own body limit and marks it an upload for the limits and the parser", () => {
+    expect(uploadRoute(1234)).toEqual({ bodyLimit: 1234, config: { upload: true } });
   });
 });

@@ -1,12 +1,5 @@
+import type { NewOrder, Order, OrderPage, OrderQuery } from "@printfab/contracts";
 import { AppError, type NeighbourClient } from "@printfab/platform";
-import type { NewOrder, Order, OrderPage, OrderStatus } from "./order.ts";
-
-export interface OrderListQuery {
-  customerId?: number;
-  status?: OrderStatus;
-  limit: number;
-  offset: number;
-}
 
 const unexpected = (status: number) =>
   new AppError(502, "neighbour_error", `MES refused a request of ours (${status})`);
@@ -22,7 +15,7 @@ export class MesOrdersClient {
     return res.body;
   }
 
-  async listOrders(q: OrderListQuery): Promise<OrderPage> {
+  async listOrders(q: OrderQuery): Promise<OrderPage> {
     const params = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
     if (q.customerId !== undefined) params.set("customerId", String(q.customerId));
     if (q.status) params.set("status", q.status);

@@ -1,0 +1,81 @@
+import {
+  NewOrderSchema,
+  OrderPageSchema,
+  OrderQuerySchema,
+  OrderSchema,
+  StatusChangeRequestSchema,
+} from "@printfab/contracts";
+import {
+  type Auth,
+  bearer,
+  errorResponses,
+  type HttpApp,
+  IdParams,
+  orNotFound,
+  principalOf,
+  replyPrivate,
+  requireRole,
+} from "@printfab/platform";
+import type { OrderReads } from "../order-reads.ts";
+import type { OrderWrites } from "../order-writes.ts";
+
+export interface OrderRoutesDeps {
+  auth: Auth;
+  reads: OrderReads;
+  writes: OrderWrites;
+}
+
+const queueSchema = {
+  tags: ["orders"],
+  summary: "The order queue, oldest first; filter by status or customer",
+  security: bearer,
+  querystring: OrderQuerySchema,
+  response: { 200: OrderPageSchema, ...errorResponses(400, 401, 403) },
+};
+
+const getSchema = {
+  tags: ["orders"],
+  summary: "One order with its items and status history",
+  security: bearer,
+  params: IdParams,
+  response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404) },
+};
+
+const changeStatusSchema = {
+  tags: ["orders"],
+  summary: "Move an order along its lifecycle (409 on an illegal transition)",
+  security: bearer,
+  params: IdParams,
+  body: StatusChangeRequestSchema,
+  response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 409) },
+};
+
+const placeSchema = {
+  tags: ["internal"],
+  summary: "Internal: the Shop places a customer's order (prices fixed by the Shop)",
+  security: bearer,
+  body: NewOrderSchema,
+  response: { 201: OrderSchema, ...errorResponses(400, 401, 403) },
+};
+
+/** The production queue and the order status lifecycle; the Shop places orders here. */
+export async function orderRoutes(app: HttpApp, { auth, reads, writes }: OrderRoutesDeps): Promise<void> {
+  const staff = requireRole(auth, "operator", "manager", "service");
+
+  app.get("/orders", { onRequest: staff, schema: queueSchema }, async (request) => reads.queue(request.query));
+
+  app.get("/orders/:id", { onRequest: staff, schema: getSchema }, async (request, reply) => {
+    const { id } = request.params;
+    return replyPrivate(reply, "mes", orNotFound(await reads.order(id), `order ${id}`));
+  });
+
+  const operator = requireRole(auth, "operator");
+  app.post("/orders/:id/status", { onRequest: operator, schema: changeStatusSchema }, async (request) =>
+    writes.changeStatus(request.params.id, request.body.status, principalOf(request).sub),
+  );
+
+  app.post("/orders", { onRequest: requireRole(auth, "service"), schema: placeSchema }, async (request, reply) => {
+    reply.status(201);
+    return writes.place(request.body);
+  });
+}
