@@ -1,10 +1,10 @@
 import { MATERIALS, ORDER_STATUSES, type OrderStatus } from "@printfab/contracts";
-import { pathTo } from "@printfab/mes";
 import { box, cylinder, gear, type Mesh, type MeshPool, sphere, toBinaryStl, torus, tube } from "@printfab/mesh";
 import type { Database } from "@printfab/platform";
 import { ModelCatalog } from "@printfab/shop";
 import type { ObjectStore } from "@printfab/storage";
 import { createRandom, type Random } from "./random.ts";
+import { type CatalogueRow, OrderBatch } from "./seed-orders.ts";
 
 export interface SeedSizes {
   products: number;
@@ -165,9 +165,7 @@ async function seedCustomers(db: Database, rnd: Random, n: number, progress: See
 }
 
 async function seedOrders(db: Database, rnd: Random, n: number, progress: SeedProgress) {
-  const products = await db.query<{ id: number; name: string; price_cents: number }>(
-    "SELECT id, name, price_cents FROM shop.products",
-  );
+  const products = await db.query<CatalogueRow>("SELECT id, name, price_cents FROM shop.products");
   const customers = (await db.query<{ id: number }>("SELECT id FROM crm.customers")).map((c) => c.id);
   if (products.length === 0 || customers.length === 0)
     throw new Error("orders need products and customers to refer to");
@@ -182,78 +180,13 @@ async function seedOrders(db: Database, rnd: Random, n: number, progress: SeedPr
             [count],
           )
         ).map((r) => r.id);
-        const o = {
-          id: [] as number[],
-          customer: [] as number[],
-          status: [] as string[],
-          total: [] as number[],
-          at: [] as string[],
-        };
-        const it = {
-          order: [] as number[],
-          pos: [] as number[],
-          product: [] as number[],
-          name: [] as string[],
-          qty: [] as number[],
-          price: [] as number[],
-        };
-        const h = {
-          order: [] as number[],
-          from: [] as Array<string | null>,
-          to: [] as string[],
-          by: [] as string[],
-          at: [] as string[],
-        };
+        const batch = new OrderBatch();
         ids.forEach((id, i) => {
           // Every status is represented: the statuses take turns, the rest is random.
           const status = ORDER_STATUSES[(from + i) % ORDER_STATUSES.length] as OrderStatus;
-          const customer = rnd.pick(customers);
-          const created = Date.now() - rnd.int(1, 90 * 24) * 3_600_000;
-          let total = 0;
-          const lines = rnd.int(1, 3);
-          const used = new Set<number>();
-          for (let pos = 1; pos <= lines; pos++) {
-            const p = rnd.pick(products);
-            if (used.has(p.id)) continue;
-            used.add(p.id);
-            const qty = rnd.int(1, 5);
-            total += qty * p.price_cents;
-            it.order.push(id);
-            it.pos.push(pos);
-            it.product.push(p.id);
-            it.name.push(p.name);
-            it.qty.push(qty);
-            it.price.push(p.price_cents);
-          }
-          const steps = pathTo(status, rnd.pick(["created", "approved", "printing"] as const));
-          steps.forEach(([fromStatus, to], k) => {
-            h.order.push(id);
-            h.from.push(fromStatus);
-            h.to.push(to);
-            h.by.push(k === 0 ? `customer:${customer}` : "operator:seed");
-            h.at.push(new Date(created + k * 3_600_000).toISOString());
-          });
-          o.id.push(id);
-          o.customer.push(customer);
-          o.status.push(status);
-          o.total.push(total);
-          o.at.push(new Date(created).toISOString());
+          batch.add(id, status, rnd, rnd.pick(customers), products);
         });
-        await tx.query(
-          `INSERT INTO mes.orders (id, customer_id, status, total_cents, created_at, updated_at) OVERRIDING SYSTEM VALUE
-           SELECT id, c, s, t, at, at FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::timestamptz[]) AS x(id, c, s, t, at)`,
-          [o.id, o.customer, o.status, o.total, o.at],
-        );
-        await tx.query(
-          `INSERT INTO mes.order_items (order_id, position, product_id, product_name, quantity, unit_price_cents)
-           SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::bigint[])`,
-          [it.order, it.pos, it.product, it.name, it.qty, it.price],
-        );
-        await tx.query(
-          `INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by, changed_at)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
-          [h.order, h.from, h.to, h.by, h.at],
-        );
+        await batch.insert(tx);
       });
     },
     (done) => progress("orders", done, n),

@@ -12,7 +12,6 @@ import { migrateServices, SERVICES } from "../src/system.ts";
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const SECRET = "instances-test-secret-0123456789";
-const BUS_BOUND_MS = 100;
 
 describe("several instances: one PostgreSQL, one Redis", () => {
   let database: TestDatabase;
@@ -95,7 +94,7 @@ describe("several instances: one PostgreSQL, one Redis", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("a status change is visible through every instance within the bus bound, under polling load", async () => {
+  it("the first read after a status change is acknowledged shows it on every instance, under polling load", async () => {
     const operator = auth.sign({ sub: "op-1", role: "operator" });
     const manager = auth.sign({ sub: "m-1", role: "manager" });
     const orders = (await (
@@ -130,19 +129,15 @@ describe("several instances: one PostgreSQL, one Redis", () => {
       });
       expect(res.status).toBe(200);
       const acknowledged = performance.now();
-      const seenAfter = await Promise.all(
-        views.map(async (v) => {
-          for (;;) {
-            if ((await status(v)) === "approved") return performance.now() - acknowledged;
-            if (performance.now() - acknowledged > 5000) return Number.POSITIVE_INFINITY;
-          }
-        }),
-      );
+      // Orders are cached in L2 only and evicted before the change is acknowledged: the very first read
+      // issued after the acknowledgement, on every instance, must show it. No time bound to guess.
+      const firstReads = await Promise.all(views.map((v) => status(v)));
+      expect(firstReads).toEqual(["approved", "approved", "approved", "approved"]);
+      const seenAfter = [performance.now() - acknowledged];
       polling = false;
       await Promise.all(pollers);
       worst.push(Math.max(...seenAfter));
     }
-    console.info(`status change visible everywhere after at most ${Math.max(...worst).toFixed(1)} ms`);
-    expect(Math.max(...worst)).toBeLessThanOrEqual(BUS_BOUND_MS);
+    console.info(`first reads after the acknowledgement answered within ${Math.max(...worst).toFixed(1)} ms`);
   }, 60_000);
 });
