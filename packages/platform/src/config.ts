@@ -46,6 +46,8 @@ export interface Config {
   authMaxTokenLifetimeS: number;
   edge: EdgeSettings;
   meshMaxTriangles: number;
+  meshMaxUncompressedBytes: number;
+  outboxRelayIntervalMs: number;
   logLevel: string;
   bodyLimitBytes: number;
   meshThreads: number | undefined;
@@ -190,6 +192,8 @@ export function loadConfig(
       uploadConcurrencyPerClient: e.UPLOAD_CONCURRENCY_PER_CLIENT,
     },
     meshMaxTriangles: e.MESH_MAX_TRIANGLES,
+    meshMaxUncompressedBytes: e.MESH_MAX_UNCOMPRESSED_MB * 1024 * 1024,
+    outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_MB * 1024 * 1024),
     meshThreads: e.MESH_THREADS,

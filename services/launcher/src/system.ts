@@ -50,6 +50,7 @@ export async function openInfrastructure(config: Config, logger: Logger): Promis
     threads: config.meshThreads,
     deadlineMs: config.meshDeadlineMs,
     maxTriangles: config.meshMaxTriangles,
+    maxUncompressedBytes: config.meshMaxUncompressedBytes,
   });
   const caches = await createCacheFactory(config, logger);
   return {
@@ -103,7 +104,7 @@ export async function createServiceApp(
     case "crm":
       return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
     case "mes":
-      return createMesApp({ ...common, ...models, relay: { intervalMs: 250 } });
+      return createMesApp({ ...common, ...models, relay: { intervalMs: config.outboxRelayIntervalMs } });
   }
 }
 

@@ -1,14 +1,30 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ORDER_STATUSES } from "@printfab/contracts";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
+import { createLogger, loadConfig } from "@printfab/platform";
+import { createTestDatabase, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRandom } from "../src/random.ts";
 import { demoModels, isEmpty, resetData, seed, seedModels } from "../src/seed.ts";
+import { type Infrastructure, migrateServices, openInfrastructure, SERVICES } from "../src/system.ts";
 
-let sys: TestSystem;
+/** The launcher's own infrastructure on a private PostgreSQL database and a folder object store. */
+let database: TestDatabase;
+let dataDir: string;
+let sys: Infrastructure;
 beforeAll(async () => {
-  sys = await startTestSystem();
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(join(tmpdir(), "printfab-seed-test-"));
+  const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, CACHE: "off", MESH_THREADS: "1", SEED: "off" };
+  sys = await openInfrastructure(loadConfig(env, { requireSecret: false }), createLogger("silent"));
+  await migrateServices(sys.db, SERVICES);
 });
-afterAll(() => sys.stop());
+afterAll(async () => {
+  await sys.close();
+  await database.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
 
 const count = async (table: string) => (await sys.db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n;
 

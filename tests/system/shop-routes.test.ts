@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { seed } from "@printfab/launcher";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 let sys: TestSystem;
 let manager: string;

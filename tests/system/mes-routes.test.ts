@@ -1,6 +1,6 @@
 import { seed } from "@printfab/launcher";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 let sys: TestSystem;
 let operator: string;

@@ -1,9 +1,9 @@
 import { seed } from "@printfab/launcher";
 import { box, sphere, toBinaryStl } from "@printfab/mesh";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { strToU8, zipSync } from "fflate";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 let sys: TestSystem;
 const cube = toBinaryStl(box(20, 20, 20));

@@ -1,7 +1,7 @@
 import { tetrahedron, toBinaryStl } from "@printfab/mesh";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 /**
  * The uploads that took the services down or starved them, sent as an outsider would: through the

@@ -1,8 +1,8 @@
 import { seed, seedModels } from "@printfab/launcher";
 import { dbQueriesTotal } from "@printfab/platform";
 import { objectStoreRequestsTotal } from "@printfab/storage";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 let sys: TestSystem;
 const dbQueries = async (service: string) =>

@@ -1,7 +1,7 @@
+import { seed } from "@printfab/launcher";
 import { box, toBinaryStl } from "@printfab/mesh";
-import { startTestSystem, type TestSystem } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seed } from "../src/seed.ts";
+import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 /**
  * Every route x every caller: anonymous, a forged token, each role, and a customer on their own and on
