@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runAttacksCli } from "./attacks/cli.ts";
 import { runCacheBench } from "./cache-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
 import { runSystemBench } from "./system/system-bench.ts";
@@ -17,9 +18,14 @@ Suites:
   cache   the cache engine against raw ioredis, BentoCache and cache-manager on one Redis
           (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed)
   mesh    a generated 1,000,000-triangle STL: parse, measure, preview, beside three's STLLoader
+  attacks hostile requests against a running system on 127.0.0.1: a Markdown table of what each got
+          (its own options: npm run bench -- attacks --help)
 
 Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
 `;
+
+// The attack table has options of its own (targets, tokens), so it reads its own arguments.
+if (process.argv[2] === "attacks") process.exit(await runAttacksCli(process.argv.slice(3)));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -76,6 +76,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setErrorHandler((err, request, reply) => {
     const { statusCode, body, headers } = toErrorResponse(err);
+    // Refused before its body was read (an anonymous upload): close rather than drain megabytes for nothing.
+    if (!request.raw.complete) reply.header("connection", "close");
     // A dependency's outage is worth a warning with the driver's text (which the client never sees).
     if (statusCode === 503) request.log.warn({ err, cause: (err as Error).cause }, "answered 503");
     else if (statusCode >= 500) request.log.error({ err }, "request failed");

@@ -92,7 +92,11 @@ describe("client deadlines and limits", () => {
     for (let i = 0; i < 100 && !c.received().includes("\r\n\r\n{"); i++) await new Promise((r) => setTimeout(r, 20));
     expect(c.received()).toMatch(/^HTTP\/1.1 401/);
     expect(jsonBody(c.received()).error.code).toBe("unauthorized");
-    c.socket.destroy();
+    // And it hangs up instead of reading the 90 MB it will never use.
+    expect(c.received()).toMatch(/connection: close/i);
+    const keepSending = setInterval(() => c.socket.writable && c.socket.write(Buffer.alloc(64 * 1024)), 5);
+    expect(await c.closed).toBeLessThan(5000);
+    clearInterval(keepSending);
   });
 
   it("holds no more connections than the cap", async () => {
