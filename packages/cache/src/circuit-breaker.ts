@@ -38,6 +38,18 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * A probe off the open period's schedule (the heartbeat's, every beat): allowed in any state unless a
+   * probe is out already. One small command per beat costs Redis nothing, and recovery is then noticed
+   * within a beat instead of `openMs`, which bounds how long invalidations kept during an outage wait.
+   */
+  probe(): boolean {
+    if (this.state === "closed") return true;
+    if (this.#probing) return false;
+    this.#probing = true;
+    return true;
+  }
+
   success(): void {
     this.#failures = 0;
     this.#probing = false;

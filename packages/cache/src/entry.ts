@@ -1,45 +1,51 @@
+import type { Serializer } from "./serializer.ts";
+
 /**
  * An entry as stored in L2 and L1: the value and what the engine needs to judge it. Pure: no I/O.
  *
  * Binary layout (all little-endian):
- *   0      u8   format (1)
+ *   0      u8   format (2)
  *   1      u8   kind: 0 JSON-serialized value, 1 raw bytes (Buffer), 2 not-found marker
  *   2      f64  freshUntil (epoch ms)
  *   10     f64  staleUntil (epoch ms): served only when a reload fails or is slow
  *   18     u32  load duration in ms (for refresh-ahead)
- *   22     u16  length N of the tags header
- *   24     N    JSON [tags, tagVersions], when N > 0
- *   24+N   ...  the value's bytes
+ *   22     f64  generation of the key space when the load began (see journal.ts: the recovery fence)
+ *   30     u16  length N of the tags header
+ *   32     N    JSON [tags, tagVersions], when N > 0
+ *   32+N   ...  the value's bytes
+ *
+ * Format 1 (before generations) reads as a miss: during a rolling deploy each side reloads the other's
+ * entries once, and no entry without a generation can outlive a fence.
  */
 export const KIND_SERIALIZED = 0;
 export const KIND_BINARY = 1;
 export const KIND_NOT_FOUND = 2;
+
+const FORMAT = 2;
+const HEADER = 32;
 
 export interface EntryMeta {
   kind: number;
   freshUntil: number;
   staleUntil: number;
   loadMs: number;
+  /** The key space's generation read before the loader ran; an entry of an older one is a miss. */
+  generation: number;
   tags: string[];
   tagVersions: number[];
 }
-
-export interface Entry<T = unknown> extends EntryMeta {
-  value: T;
-}
-
-const HEADER = 24;
 
 export function encodeEntry(meta: EntryMeta, body: Buffer): Buffer {
   const tagsJson = meta.tags.length > 0 ? Buffer.from(JSON.stringify([meta.tags, meta.tagVersions])) : undefined;
   const n = tagsJson?.length ?? 0;
   const buf = Buffer.allocUnsafe(HEADER + n + body.length);
-  buf.writeUInt8(1, 0);
+  buf.writeUInt8(FORMAT, 0);
   buf.writeUInt8(meta.kind, 1);
   buf.writeDoubleLE(meta.freshUntil, 2);
   buf.writeDoubleLE(meta.staleUntil, 10);
   buf.writeUInt32LE(Math.min(Math.max(0, Math.round(meta.loadMs)), 0xffffffff), 18);
-  buf.writeUInt16LE(n, 22);
+  buf.writeDoubleLE(meta.generation, 22);
+  buf.writeUInt16LE(n, 30);
   if (tagsJson) tagsJson.copy(buf, HEADER);
   body.copy(buf, HEADER + n);
   return buf;
@@ -47,8 +53,8 @@ export function encodeEntry(meta: EntryMeta, body: Buffer): Buffer {
 
 /** Decodes a stored entry; anything malformed (another format, a truncated value) is null, a miss. */
 export function decodeEntry(buf: Buffer): { meta: EntryMeta; body: Buffer } | null {
-  if (buf.length < HEADER || buf.readUInt8(0) !== 1) return null;
-  const n = buf.readUInt16LE(22);
+  if (buf.length < HEADER || buf.readUInt8(0) !== FORMAT) return null;
+  const n = buf.readUInt16LE(30);
   if (buf.length < HEADER + n) return null;
   let tags: string[] = [];
   let tagVersions: number[] = [];
@@ -65,6 +71,7 @@ export function decodeEntry(buf: Buffer): { meta: EntryMeta; body: Buffer } | nu
       freshUntil: buf.readDoubleLE(2),
       staleUntil: buf.readDoubleLE(10),
       loadMs: buf.readUInt32LE(18),
+      generation: buf.readDoubleLE(22),
       tags,
       tagVersions,
     },
@@ -72,9 +79,17 @@ export function decodeEntry(buf: Buffer): { meta: EntryMeta; body: Buffer } | nu
   };
 }
 
-/** True when every tag of the entry still has the version it was filled under. */
-export function tagsCurrent(meta: EntryMeta, current: ReadonlyMap<string, number>): boolean {
-  return meta.tags.every((t, i) => (current.get(t) ?? 0) === meta.tagVersions[i]);
+/**
+ * Whether an entry still stands: its key space has the generation it was loaded under, and each of its
+ * tags has the version it was filled under (`tagVersions` in the order of `meta.tags`). The one check,
+ * for L2 reads and tests alike.
+ */
+export function entryCurrent(
+  meta: Pick<EntryMeta, "generation" | "tags" | "tagVersions">,
+  generation: number,
+  tagVersions: readonly number[],
+): boolean {
+  return meta.generation === generation && meta.tags.every((_, i) => tagVersions[i] === meta.tagVersions[i]);
 }
 
 /**
@@ -96,4 +111,54 @@ export function shouldRefreshEarly(
 export function jitteredTtl(ttlMs: number, fraction: number, random: number): number {
   if (fraction <= 0) return ttlMs;
   return Math.max(1, Math.round(ttlMs * (1 + fraction * (2 * random - 1))));
+}
+
+/** An entry ready for both tiers: its meta, its bytes for L2, and the value L1 keeps. */
+export interface BuiltEntry {
+  meta: EntryMeta;
+  body: Buffer;
+  value: unknown;
+}
+
+export interface EntryTimes {
+  ttl: number;
+  staleWindow: number;
+  negativeTtl: number;
+  jitter: number;
+  tags: readonly string[];
+}
+
+/** What the moment of the fill contributes: the clock, the dice, and the versions read before the load. */
+export interface EntryContext {
+  now: number;
+  random: number;
+  loadMs: number;
+  generation: number;
+  tagVersions: number[];
+}
+
+/** Builds the entry of a loader's result; null and undefined become the not-found marker. */
+export function buildEntry(value: unknown, o: EntryTimes, at: EntryContext, serializer: Serializer): BuiltEntry {
+  const notFound = value === null || value === undefined;
+  const ttl = notFound ? o.negativeTtl : jitteredTtl(o.ttl, o.jitter, at.random);
+  const kind = notFound ? KIND_NOT_FOUND : Buffer.isBuffer(value) ? KIND_BINARY : KIND_SERIALIZED;
+  const body =
+    kind === KIND_NOT_FOUND ? Buffer.alloc(0) : kind === KIND_BINARY ? (value as Buffer) : serializer.serialize(value);
+  const meta: EntryMeta = {
+    kind,
+    freshUntil: at.now + ttl,
+    staleUntil: at.now + ttl + (notFound ? 0 : o.staleWindow),
+    loadMs: at.loadMs,
+    generation: at.generation,
+    tags: [...o.tags],
+    tagVersions: at.tagVersions,
+  };
+  return { meta, body, value: notFound ? null : value };
+}
+
+/** The value of a stored body; binary values are copied, so the L2 reply they came in can be freed. */
+export function decodeValue(kind: number, body: Buffer, serializer: Serializer): unknown {
+  if (kind === KIND_NOT_FOUND) return null;
+  if (kind === KIND_BINARY) return Buffer.from(body);
+  return serializer.deserialize(body);
 }

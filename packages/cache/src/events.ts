@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { BreakerState } from "./circuit-breaker.ts";
 
 export type RequestResult = "hit_l1" | "hit_l2" | "miss" | "stale" | "bypass";
@@ -10,6 +11,7 @@ export interface CacheEvents {
   invalidation: [{ kind: "key" | "tag"; names: string[] }];
   breaker: [{ state: BreakerState }];
   l2_error: [{ operation: string; error: unknown }];
+  /** Whether this cache's L1 may be used: its channel joined, the bus confirmed and the breaker closed. */
   bus: [{ up: boolean }];
 }
 
@@ -41,3 +43,14 @@ export const newStats = (): CacheStats => ({
   collapsed: 0,
   fills_rejected: 0,
 });
+
+/** A cache's counters and events, shared by the facade and the load pipeline. */
+export class CacheTelemetry {
+  readonly stats: CacheStats = newStats();
+  readonly events = new EventEmitter<CacheEvents>();
+
+  count(result: RequestResult, key: string): void {
+    this.stats[result]++;
+    if (this.events.listenerCount("request") > 0) this.events.emit("request", { key, result });
+  }
+}

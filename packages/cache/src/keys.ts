@@ -32,8 +32,8 @@ export class KeySpace {
   tag(tag: string) {
     return `${this.prefix}:{${this.prefix}:tags}:${normalizeKey(tag)}`;
   }
-  /** Matches every key of this cache (for a full flush). */
-  get pattern() {
-    return `${this.prefix}:*`;
+  /** The key space's generation, beside the tags so one MGET reads both; `@` never starts a normalized tag. */
+  get generation() {
+    return `${this.prefix}:{${this.prefix}:tags}:@gen`;
   }
 }

@@ -1,13 +1,17 @@
+import type { KeySpace } from "./keys.ts";
+
 /** What the engine needs from its shared second tier: Redis, or an in-process stand-in. */
 export interface L2Read {
   /** The stored entry, or null. */
   payload: Buffer | null;
+  /** The key space's generation now: entries of an older one are misses (journal.ts, the recovery fence). */
+  generation: number;
   /** Current versions of the tags asked for, in order (0 when a tag was never bumped). */
   tagVersions: number[];
 }
 
 export interface BusMessage {
-  /** Sender, so a process can skip its own messages. */
+  /** Sender, so a cache can skip its own messages. */
   from: string;
   /** Keys whose L1 copies must go. */
   keys?: string[];
@@ -19,11 +23,39 @@ export interface BusMessage {
   all?: boolean;
 }
 
+/**
+ * The connection(s) under one or more key spaces: a command connection and a subscriber, or one in-process
+ * store. Caches on one connection share its breaker, heartbeat and journal (remote-tier.ts).
+ */
+export interface L2Connection {
+  /** Prefix of the connection's own channels (the heartbeat's). */
+  readonly namespace: string;
+  /** Whether its bus can go silent; the in-process one cannot, so it needs no heartbeat. */
+  readonly canGoSilent: boolean;
+  /** Publishes through the command connection. */
+  publish(channel: string, text: string): Promise<void>;
+  /**
+   * Delivers `channel`'s messages to `onMessage`; `onState(false)` when the subscription is lost (messages
+   * may be missed from then on), `onState(true)` once it is back. Resolves once joined, or once the join
+   * failed (then `onState(true)` comes when the subscriber is back). The returned function leaves.
+   */
+  join(channel: string, onMessage: (text: string) => void, onState: (up: boolean) => void): Promise<() => void>;
+  /** Drops the subscriber connection and opens another: a half-open connection never ends by itself. */
+  resetSubscriber(): void;
+  /** Closes the connections if it owns them. */
+  close(): Promise<void>;
+}
+
+/** One key space's operations on the shared tier. */
 export interface L2Driver {
-  /** The entry and the current versions of the given tags; one round trip. */
+  readonly keys: KeySpace;
+  readonly connection: L2Connection;
+  /** The entry, the generation and the current versions of the given tags; one round trip. */
   read(key: string, tags: readonly string[]): Promise<L2Read>;
   /** The key's version; a fill must present it back (compare-and-set). Read before the loader runs. */
   readVersion(key: string): Promise<string>;
+  /** The generation and the tags' versions, for a write-through entry. */
+  readVersions(tags: readonly string[]): Promise<{ generation: number; tagVersions: number[] }>;
   /**
    * Stores the entry only if the key's version is still `expectedVersion`; true when stored. With a lease
    * token, also releases that lease and tells the waiters (`filled` on the bus), in the same round trip.
@@ -42,7 +74,8 @@ export interface L2Driver {
   invalidate(keys: readonly string[]): Promise<void>;
   /** Bumps each tag's version: every entry filled under an older version becomes a miss. */
   bumpTags(tags: readonly string[]): Promise<void>;
-  readTagVersions(tags: readonly string[]): Promise<number[]>;
+  /** Bumps the key space's generation: every entry of the key space becomes a miss, in one command. */
+  bumpGeneration(): Promise<void>;
   /**
    * Takes the key's load lease. With `unlessFilled`, a value that landed since the caller's read is
    * reported (`filled`) instead: the caller re-reads rather than loading a second time.
@@ -54,13 +87,35 @@ export interface L2Driver {
     unlessFilled: boolean,
   ): Promise<"acquired" | "busy" | "filled">;
   releaseLease(key: string, token: string): Promise<void>;
-  /** Deletes every entry of the cache (after an outage whose invalidations could not all be kept). */
-  flush(): Promise<void>;
   publish(message: BusMessage): Promise<void>;
-  /**
-   * Receives bus messages. `onBusState(false)` when the subscription is lost (messages may be missed from
-   * then on), `onBusState(true)` once it is back.
-   */
-  subscribe(onMessage: (m: BusMessage) => void, onBusState: (up: boolean) => void): Promise<void>;
+  /** Joins the key space's bus (see `L2Connection.join`); the returned function leaves. */
+  subscribe(onMessage: (m: BusMessage) => void, onBusState: (up: boolean) => void): Promise<() => void>;
+  /** Leaves nothing behind: closes the connection too when the driver was made with its own. */
   close(): Promise<void>;
+}
+
+/** Parses a bus message; anything that is not one of ours is null. */
+export function parseBusMessage(text: string): BusMessage | null {
+  try {
+    const m = JSON.parse(text) as unknown;
+    return typeof m === "object" && m !== null && typeof (m as BusMessage).from === "string" ? (m as BusMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A key space's bus on a connection: JSON messages on the key space's channel. */
+export function keySpaceBus(connection: L2Connection, channel: string): Pick<L2Driver, "publish" | "subscribe"> {
+  return {
+    publish: (message) => connection.publish(channel, JSON.stringify(message)),
+    subscribe: (onMessage, onBusState) =>
+      connection.join(
+        channel,
+        (text) => {
+          const m = parseBusMessage(text);
+          if (m) onMessage(m);
+        },
+        onBusState,
+      ),
+  };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { KeySpace } from "./keys.ts";
-import type { BusMessage, L2Driver } from "./l2-driver.ts";
+import { type BusMessage, keySpaceBus, type L2Connection, type L2Driver } from "./l2-driver.ts";
 
 interface Slot {
   value: Buffer | string;
@@ -9,17 +9,23 @@ interface Slot {
 
 /**
  * An in-process stand-in for Redis, for the embedded default (`npm start` with no REDIS_URL): several
- * caches of one process share it, and its bus delivers on the next tick as pub/sub would.
+ * caches of one process share it, and its bus delivers on the next tick as pub/sub would. Expiry reads
+ * the clock it is given (the caches' `now`), so tests can move time for both tiers together.
  */
 export class MemoryL2Store {
   readonly #slots = new Map<string, Slot>();
   readonly bus = new EventEmitter().setMaxListeners(0);
+  readonly #now: () => number;
   #sweeps = 0;
 
-  get(key: string, now = Date.now()): Buffer | string | null {
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  get(key: string): Buffer | string | null {
     const slot = this.#slots.get(key);
     if (!slot) return null;
-    if (slot.expiresAt <= now) {
+    if (slot.expiresAt <= this.#now()) {
       this.#slots.delete(key);
       return null;
     }
@@ -27,11 +33,11 @@ export class MemoryL2Store {
   }
 
   set(key: string, value: Buffer | string, ttlMs: number): void {
-    this.#slots.set(key, { value, expiresAt: Date.now() + ttlMs });
+    const now = this.#now();
+    this.#slots.set(key, { value, expiresAt: now + ttlMs });
     // Expired slots nobody reads again are swept now and then, so memory stays bounded by live data.
     if (++this.#sweeps >= 10_000) {
       this.#sweeps = 0;
-      const now = Date.now();
       for (const [k, s] of this.#slots) if (s.expiresAt <= now) this.#slots.delete(k);
     }
   }
@@ -40,35 +46,67 @@ export class MemoryL2Store {
     this.#slots.delete(key);
   }
 
-  keys(): IterableIterator<string> {
-    return this.#slots.keys();
+  /** Publishes on the next tick, as Redis pub/sub delivers after the command that published. */
+  publish(channel: string, text: string): void {
+    setImmediate(() => this.bus.emit(channel, text));
   }
+}
+
+/** The store as a connection: its bus cannot go silent, and there is nothing to close. */
+export function createMemoryConnection(store: MemoryL2Store, namespace = "mem"): L2Connection {
+  return {
+    namespace,
+    canGoSilent: false,
+    async publish(channel, text) {
+      store.publish(channel, text);
+    },
+    async join(channel, onMessage, onState) {
+      store.bus.on(channel, onMessage);
+      onState(true);
+      return () => {
+        store.bus.off(channel, onMessage);
+      };
+    },
+    resetSubscriber() {},
+    async close() {},
+  };
 }
 
 const LONG = 24 * 3600 * 1000;
 
-export function createMemoryL2(store: MemoryL2Store, keys: KeySpace): L2Driver {
-  const version = (k: string) => String(store.get(keys.version(k)) ?? "0");
-  const bump = (fullKey: string) => store.set(fullKey, String(Number(store.get(fullKey) ?? 0) + 1), LONG);
-  const listeners: Array<(m: BusMessage) => void> = [];
+/** A key space on the store; `connection` defaults to one of its own. */
+export function createMemoryL2(
+  store: MemoryL2Store,
+  keys: KeySpace,
+  connection: L2Connection = createMemoryConnection(store, keys.prefix),
+): L2Driver {
+  const count = (fullKey: string) => Number(store.get(fullKey) ?? 0);
+  const version = (k: string) => String(count(keys.version(k)));
+  const bump = (fullKey: string) => store.set(fullKey, String(count(fullKey) + 1), LONG);
   return {
+    keys,
+    connection,
+    ...keySpaceBus(connection, keys.channel),
     async read(key, tags) {
       const payload = store.get(keys.data(key));
       return {
         payload: payload === null ? null : (payload as Buffer),
-        tagVersions: tags.map((t) => Number(store.get(keys.tag(t)) ?? 0)),
+        generation: count(keys.generation),
+        tagVersions: tags.map((t) => count(keys.tag(t))),
       };
     },
     async readVersion(key) {
       return version(key);
+    },
+    async readVersions(tags) {
+      return { generation: count(keys.generation), tagVersions: tags.map((t) => count(keys.tag(t))) };
     },
     async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
       const stored = version(key) === expectedVersion;
       if (stored) store.set(keys.data(key), payload, ttlMs);
       if (leaseToken) {
         if (store.get(keys.lease(key)) === leaseToken) store.delete(keys.lease(key));
-        const message: BusMessage = { from: from ?? "", filled: key };
-        setImmediate(() => store.bus.emit(keys.channel, message));
+        store.publish(keys.channel, JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage));
       }
       return stored;
     },
@@ -85,8 +123,8 @@ export function createMemoryL2(store: MemoryL2Store, keys: KeySpace): L2Driver {
     async bumpTags(tags) {
       for (const t of tags) bump(keys.tag(t));
     },
-    async readTagVersions(tags) {
-      return tags.map((t) => Number(store.get(keys.tag(t)) ?? 0));
+    async bumpGeneration() {
+      bump(keys.generation);
     },
     async acquireLease(key, token, ttlMs, unlessFilled) {
       if (unlessFilled && store.get(keys.data(key)) !== null) return "filled";
@@ -97,19 +135,6 @@ export function createMemoryL2(store: MemoryL2Store, keys: KeySpace): L2Driver {
     async releaseLease(key, token) {
       if (store.get(keys.lease(key)) === token) store.delete(keys.lease(key));
     },
-    async flush() {
-      for (const k of [...store.keys()]) if (k.startsWith(`${keys.prefix}:`) && k.endsWith(":d")) store.delete(k);
-    },
-    async publish(message) {
-      setImmediate(() => store.bus.emit(keys.channel, message));
-    },
-    async subscribe(onMessage, onBusState) {
-      listeners.push(onMessage);
-      store.bus.on(keys.channel, onMessage);
-      onBusState(true);
-    },
-    async close() {
-      for (const l of listeners) store.bus.off(keys.channel, l);
-    },
+    async close() {},
   };
 }

@@ -1,59 +1,101 @@
-import { Counter, type Registry, register } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { Cache } from "./cache.ts";
 import type { CacheStats } from "./events.ts";
 
-function counter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: (stats: CacheStats, inc: (labels: Record<string, string>, value: number) => void) => void,
-) {
-  const existing = registry.getSingleMetric(name) as (Counter & { __caches?: Set<Cache> }) | undefined;
-  if (existing?.__caches) return existing.__caches;
-  const caches = new Set<Cache>();
-  const reported = new WeakMap<Cache, Map<string, number>>();
-  const metric = new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    // The engine counts in plain numbers on its hot path; they are turned into metrics when scraped.
-    collect() {
-      for (const cache of caches) {
-        let seen = reported.get(cache);
-        if (!seen) {
-          seen = new Map();
-          reported.set(cache, seen);
-        }
-        read(cache.stats, (labels, value) => {
-          const id = JSON.stringify(labels);
-          const delta = value - (seen.get(id) ?? 0);
-          if (delta > 0) this.labels({ cache: cache.name, ...labels }).inc(delta);
-          seen.set(id, value);
-        });
-      }
-    },
-  }) as Counter & { __caches?: Set<Cache> };
-  metric.__caches = caches;
-  return caches;
+type Read = (stats: CacheStats, inc: (labels: Record<string, string>, value: number) => void) => void;
+
+interface Spec {
+  name: string;
+  help: string;
+  labelNames: string[];
+  read: Read;
 }
 
 /**
- * Exposes caches with the metric names of DESIGN.md section 8: cache_requests_total{cache,result},
- * cache_loads_total{cache}, cache_load_errors_total{cache}, cache_invalidations_total{cache,kind}.
+ * A counter over the caches it reports: the engine counts in plain numbers on its hot path, and they are
+ * turned into metrics when scraped. One per registry and name; the caches of every factory that shares
+ * the registry join the one there.
  */
-export function registerCacheMetrics(cache: Cache, registry: Registry = register): void {
-  const sets = [
-    counter(registry, "cache_requests_total", "Cache lookups by outcome", ["cache", "result"], (s, inc) => {
+class CacheCounter extends Counter {
+  readonly caches: Set<Cache>;
+
+  constructor(spec: Spec, registry: Registry) {
+    const caches = new Set<Cache>();
+    const reported = new WeakMap<Cache, Map<string, number>>();
+    super({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labelNames,
+      registers: [registry],
+      collect() {
+        for (const cache of caches) {
+          let seen = reported.get(cache);
+          if (!seen) {
+            seen = new Map();
+            reported.set(cache, seen);
+          }
+          const last = seen;
+          spec.read(cache.stats, (labels, value) => {
+            const id = JSON.stringify(labels);
+            const delta = value - (last.get(id) ?? 0);
+            if (delta > 0) this.labels({ cache: cache.name, ...labels }).inc(delta);
+            last.set(id, value);
+          });
+        }
+      },
+    });
+    this.caches = caches;
+  }
+}
+
+const SPECS: Spec[] = [
+  {
+    name: "cache_requests_total",
+    help: "Cache lookups by outcome",
+    labelNames: ["cache", "result"],
+    read: (s, inc) => {
       for (const result of ["hit_l1", "hit_l2", "miss", "stale", "bypass"] as const) inc({ result }, s[result]);
-    }),
-    counter(registry, "cache_loads_total", "Loader runs (backend work)", ["cache"], (s, inc) => inc({}, s.loads)),
-    counter(registry, "cache_load_errors_total", "Loader failures", ["cache"], (s, inc) => inc({}, s.load_errors)),
-    counter(registry, "cache_invalidations_total", "Invalidations by kind", ["cache", "kind"], (s, inc) => {
+    },
+  },
+  {
+    name: "cache_loads_total",
+    help: "Loader runs (backend work)",
+    labelNames: ["cache"],
+    read: (s, inc) => inc({}, s.loads),
+  },
+  {
+    name: "cache_load_errors_total",
+    help: "Loader failures",
+    labelNames: ["cache"],
+    read: (s, inc) => inc({}, s.load_errors),
+  },
+  {
+    name: "cache_invalidations_total",
+    help: "Invalidations by kind",
+    labelNames: ["cache", "kind"],
+    read: (s, inc) => {
       inc({ kind: "key" }, s.invalidations_key);
       inc({ kind: "tag" }, s.invalidations_tag);
-    }),
-  ];
-  for (const set of sets) set.add(cache);
+    },
+  },
+];
+
+function counterIn(registry: Registry, spec: Spec): CacheCounter {
+  const existing = registry.getSingleMetric(spec.name);
+  if (existing instanceof CacheCounter) return existing;
+  if (existing) throw new Error(`metric ${spec.name} is already registered, and not by registerCacheMetrics`);
+  return new CacheCounter(spec, registry);
+}
+
+/**
+ * Exposes a cache in `registry` with the metric names of DESIGN.md section 8: cache_requests_total{cache,
+ * result}, cache_loads_total{cache}, cache_load_errors_total{cache}, cache_invalidations_total{cache,kind}.
+ * Returns the function that stops reporting it (counts already scraped stay, as counters do).
+ */
+export function registerCacheMetrics(cache: Cache, registry: Registry): () => void {
+  const counters = SPECS.map((spec) => counterIn(registry, spec));
+  for (const c of counters) c.caches.add(cache);
+  return () => {
+    for (const c of counters) c.caches.delete(cache);
+  };
 }

@@ -11,13 +11,24 @@ export interface RedisConnectionOptions {
   clusterNodes?: Array<{ host: string; port: number }>;
   /** Deadline of every command; past it the call fails and counts against the circuit breaker. */
   commandTimeoutMs?: number;
+  /**
+   * TCP keepalive's first probe after this much idleness (ms): a peer that vanished without FIN is found
+   * by the kernel even on a connection with nothing to send (the subscriber). Default 5000.
+   */
+  keepAliveMs?: number;
+  /**
+   * With commands waiting and no byte received for this long (ms), the connection is dropped and made
+   * again: a half-open command connection would otherwise time out command after command. Default 2000.
+   */
+  socketTimeoutMs?: number;
   /** Connection errors (refused, reset); the client reconnects by itself. Default: ignored. */
   onError?: (err: Error) => void;
 }
 
 /**
  * A connection that fails fast: a command times out after a short deadline, and while the connection is
- * down commands fail at once instead of piling up in an offline queue. It reconnects in the background.
+ * down commands fail at once instead of piling up in an offline queue. It reconnects in the background,
+ * and drops a connection that went silent (keepalive, socket timeout) so that it can.
  */
 export function connectRedis(opts: RedisConnectionOptions): RedisClient {
   const client = createClient(opts);
@@ -33,13 +44,16 @@ function createClient(opts: RedisConnectionOptions): RedisClient {
     autoResubscribe: false,
     lazyConnect: false,
     connectTimeout: 1000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+    keepAlive: opts.keepAliveMs ?? 5000,
+    socketTimeout: opts.socketTimeoutMs ?? 2000,
+    // The first retry comes soon: a reset connection (a failover, a proxy) is usually back at once.
+    retryStrategy: (times) => Math.min(25 * 2 ** Math.min(times, 6), 1000),
   };
   if (opts.clusterNodes?.length) {
     return new Cluster(opts.clusterNodes, {
       redisOptions: common,
       enableOfflineQueue: false,
-      clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+      clusterRetryStrategy: (times) => Math.min(25 * 2 ** Math.min(times, 6), 1000),
     });
   }
   if (opts.sentinel) {

@@ -1,6 +1,7 @@
-import { Cluster, type Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import type { KeySpace } from "./keys.ts";
-import type { BusMessage, L2Driver } from "./l2-driver.ts";
+import { type BusMessage, keySpaceBus, type L2Driver } from "./l2-driver.ts";
+import { RedisL2Connection } from "./redis-bus.ts";
 import type { RedisClient } from "./redis-connection.ts";
 
 /** A key's version outlives its entries and any in-flight load by far, so a fill can always be judged. */
@@ -84,11 +85,25 @@ type ScriptClient = RedisClient & {
   ): Promise<"acquired" | "busy" | "filled">;
 };
 
-const toVersion = (v: string | null) => (v === null ? 0 : Number(v));
+/** A counter as Redis returns it (a string, a Buffer from MGET's binary form, or nothing). */
+const toCount = (v: Buffer | string | null | undefined) => (v === null || v === undefined ? 0 : Number(String(v)));
 
 /**
- * L2 on Redis (standalone, Sentinel or Cluster): entries, versions, leases and the pub/sub bus. Several
- * caches may share the two connections; with `ownsConnections: false`, closing the cache leaves them open.
+ * The two connections under key spaces: `createRedisL2` makes one per driver (the driver owns it), and a
+ * `CacheBackend` makes one for all its caches, so they share its breaker, heartbeat and journal.
+ */
+export function createRedisConnection(
+  client: RedisClient,
+  subscriber: RedisClient,
+  options: { namespace: string; ownsConnections?: boolean },
+): RedisL2Connection {
+  return new RedisL2Connection(client, subscriber, options.namespace, options.ownsConnections ?? true);
+}
+
+/**
+ * L2 on Redis (standalone, Sentinel or Cluster) for one cache with connections of its own: entries,
+ * versions, leases and the pub/sub bus. With `ownsConnections: false`, closing it leaves them open.
+ * Caches that share connections come from a `CacheBackend` instead, which gives them one breaker.
  */
 export function createRedisL2(
   client: RedisClient,
@@ -96,22 +111,42 @@ export function createRedisL2(
   keys: KeySpace,
   options: { ownsConnections?: boolean } = {},
 ): L2Driver {
+  const connection = createRedisConnection(client, subscriber, { namespace: keys.prefix, ...options });
+  return redisKeySpace(connection, keys, { closesConnection: true });
+}
+
+/** One key space on a connection; `closesConnection` when the driver is the connection's only user. */
+export function redisKeySpace(
+  connection: RedisL2Connection,
+  keys: KeySpace,
+  options: { closesConnection: boolean },
+): L2Driver {
+  const client = connection.client;
   for (const [name, s] of Object.entries(SCRIPTS)) {
     if (!(name in client)) client.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   }
   const redis = client as ScriptClient;
+  // One MGET reads the entry, the generation and the tags; on Cluster they live in two slots, so two commands.
+  const cluster = client instanceof Cluster;
+  const counters = (tags: readonly string[]) => [keys.generation, ...tags.map((t) => keys.tag(t))];
 
   return {
+    keys,
+    connection,
+    ...keySpaceBus(connection, keys.channel),
     async read(key, tags) {
-      if (tags.length === 0) return { payload: await redis.getBuffer(keys.data(key)), tagVersions: [] };
-      const [payload, tagVersions] = await Promise.all([
-        redis.getBuffer(keys.data(key)),
-        redis.mget(...tags.map((t) => keys.tag(t))),
-      ]);
-      return { payload, tagVersions: tagVersions.map(toVersion) };
+      let payload: Buffer | null;
+      let counts: Array<Buffer | string | null>;
+      if (cluster) [payload, counts] = await Promise.all([redis.getBuffer(keys.data(key)), redis.mget(counters(tags))]);
+      else [payload = null, ...counts] = await redis.mgetBuffer([keys.data(key), ...counters(tags)]);
+      return { payload, generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };
     },
     async readVersion(key) {
       return (await redis.get(keys.version(key))) ?? "0";
+    },
+    async readVersions(tags) {
+      const counts = await redis.mget(counters(tags));
+      return { generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };
     },
     async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
       const ttl = Math.max(1, Math.ceil(ttlMs));
@@ -139,9 +174,8 @@ export function createRedisL2(
     async bumpTags(tags) {
       await Promise.all(tags.map((t) => redis.incr(keys.tag(t))));
     },
-    async readTagVersions(tags) {
-      if (tags.length === 0) return [];
-      return (await redis.mget(...tags.map((t) => keys.tag(t)))).map(toVersion);
+    async bumpGeneration() {
+      await redis.incr(keys.generation);
     },
     async acquireLease(key, token, ttlMs, unlessFilled) {
       return redis.pfLease(
@@ -155,59 +189,8 @@ export function createRedisL2(
     async releaseLease(key, token) {
       await redis.pfRelease(keys.lease(key), token);
     },
-    async flush() {
-      const nodes: Redis[] = client instanceof Cluster ? client.nodes("master") : [client as Redis];
-      for (const node of nodes) {
-        let cursor = "0";
-        do {
-          const [next, found] = await node.scan(cursor, "MATCH", keys.pattern, "COUNT", 1000);
-          cursor = next;
-          // Entries only: versions must survive, or an in-flight fill could match a reset version.
-          const entries = found.filter((k) => k.endsWith(":d"));
-          if (entries.length > 0) await Promise.all(entries.map((k) => node.unlink(k)));
-        } while (cursor !== "0");
-      }
-    },
-    async publish(message) {
-      await redis.publish(keys.channel, JSON.stringify(message));
-    },
-    async subscribe(onMessage, onBusState) {
-      let up = false;
-      const down = () => {
-        if (up) {
-          up = false;
-          onBusState(false);
-        }
-      };
-      subscriber.on("message", (channel: string, text: string) => {
-        if (channel !== keys.channel) return;
-        try {
-          onMessage(JSON.parse(text) as BusMessage);
-        } catch {
-          // A message that is not ours is ignored.
-        }
-      });
-      subscriber.on("close", down);
-      subscriber.on("end", down);
-      subscriber.on("reconnecting", down);
-      const join = async () => {
-        try {
-          await subscriber.subscribe(keys.channel);
-          if (!up) {
-            up = true;
-            onBusState(true);
-          }
-        } catch {
-          down();
-        }
-      };
-      subscriber.on("ready", () => void join());
-      if (subscriber.status === "ready") await join();
-    },
     async close() {
-      if (options.ownsConnections === false) return;
-      subscriber.disconnect();
-      client.disconnect();
+      if (options.closesConnection) await connection.close();
     },
   };
 }

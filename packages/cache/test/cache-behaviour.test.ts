@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Cache } from "../src/cache.ts";
 import { LoaderTimeoutError } from "../src/errors.ts";
+import { KeySpace } from "../src/keys.ts";
+import { createMemoryL2, MemoryL2Store } from "../src/memory-l2.ts";
 import { cacheFactory, deferred, sleep, type Tier, tick } from "./support/caches.ts";
 import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
 
@@ -197,6 +199,29 @@ describe.each(["redis", "memory"] as Tier[])("Cache over %s L2", (tier) => {
     expect(await a.getOrLoad("products?q=gear", async () => "z")).toBe("z");
   });
 
+  it("invalidates keys and tags together, in every process", async () => {
+    const a = await fresh();
+    const b = await factory.make({ prefix: `${tier}${n}` });
+    let gen = 1;
+    const loader = async () => gen;
+    for (const p of [a, b]) {
+      await p.getOrLoad("order:1", loader);
+      await p.getOrLoad("list:1", loader, { tags: ["lists"] });
+      await p.getOrLoad("other", loader);
+    }
+    gen = 2;
+    await a.invalidate({ keys: ["order:1"], tags: ["lists"] });
+    expect(a.stats).toMatchObject({ invalidations_key: 1, invalidations_tag: 1 });
+    await sleep(20);
+    for (const p of [a, b]) {
+      expect(await p.getOrLoad("order:1", loader)).toBe(2);
+      expect(await p.getOrLoad("list:1", loader, { tags: ["lists"] })).toBe(2);
+      expect(await p.getOrLoad("other", loader)).toBe(1);
+    }
+    await a.invalidate({});
+    expect(a.stats.invalidations_key).toBe(1);
+  });
+
   it("collapses concurrent misses in one process into one load", async () => {
     const a = await fresh();
     let loads = 0;
@@ -236,5 +261,19 @@ describe("Cache switched off and L1-only", () => {
     expect(await local.getOrLoad("k", async () => v, { tags: ["t"] })).toBe(1);
     await local.invalidateTags(["t"]);
     expect(await local.getOrLoad("k", async () => v, { tags: ["t"] })).toBe(2);
+    await local.set("w", "written");
+    expect(await local.fetch("w", async () => "loaded")).toMatchObject({ value: "written", layer: "l1" });
+    expect(local.l1Usage?.entries).toBe(2);
+    expect(local.breakerState).toBe("closed");
+    await local.close();
+  });
+
+  it("a switched-off cache has no L1 to report and closes the driver it was given", async () => {
+    const store = new MemoryL2Store();
+    const off = new Cache({ name: "off", enabled: false, l2: createMemoryL2(store, new KeySpace("off")) });
+    await off.connect();
+    await off.set("k", 1);
+    expect(await off.fetch("k", async () => 2)).toMatchObject({ value: 2, status: "bypass" });
+    await off.close();
   });
 });

@@ -1,12 +1,25 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeEntry, encodeEntry, jitteredTtl, KIND_BINARY, shouldRefreshEarly, tagsCurrent } from "../src/entry.ts";
+import {
+  buildEntry,
+  decodeEntry,
+  decodeValue,
+  encodeEntry,
+  entryCurrent,
+  jitteredTtl,
+  KIND_BINARY,
+  KIND_NOT_FOUND,
+  KIND_SERIALIZED,
+  shouldRefreshEarly,
+} from "../src/entry.ts";
+import { jsonSerializer } from "../src/serializer.ts";
 
 const meta = {
   kind: KIND_BINARY,
   freshUntil: 1000.5,
   staleUntil: 2000,
   loadMs: 12,
+  generation: 7,
   tags: ["products", "cat:x"],
   tagVersions: [3, 0],
 };
@@ -30,18 +43,37 @@ describe("entry encoding", () => {
     expect(decodeEntry(Buffer.from("plain text that is not ours"))).toBeNull();
   });
 
-  it("checks tags against current versions", () => {
-    expect(tagsCurrent(meta, new Map([["products", 3]]))).toBe(true);
-    expect(tagsCurrent(meta, new Map([["products", 4]]))).toBe(false);
-    expect(
-      tagsCurrent(
-        meta,
-        new Map([
-          ["products", 3],
-          ["cat:x", 1],
-        ]),
-      ),
-    ).toBe(false);
+  it("reads an entry of the format before generations as a miss", () => {
+    const v2 = encodeEntry(meta, Buffer.from("x"));
+    v2.writeUInt8(1, 0);
+    expect(decodeEntry(v2)).toBeNull();
+  });
+
+  it("judges an entry by its generation and its tags' versions", () => {
+    expect(entryCurrent(meta, 7, [3, 0])).toBe(true);
+    expect(entryCurrent(meta, 8, [3, 0])).toBe(false);
+    expect(entryCurrent(meta, 7, [4, 0])).toBe(false);
+    expect(entryCurrent(meta, 7, [3, 1])).toBe(false);
+    expect(entryCurrent({ ...meta, tags: [], tagVersions: [] }, 7, [])).toBe(true);
+  });
+
+  it("builds entries of each kind, and decodes their values back", () => {
+    const times = { ttl: 1000, staleWindow: 500, negativeTtl: 100, jitter: 0, tags: ["t"] };
+    const at = { now: 10_000, random: 0.5, loadMs: 3, generation: 2, tagVersions: [5] };
+    const json = buildEntry({ a: 1 }, times, at, jsonSerializer);
+    expect(json.meta).toMatchObject({ kind: KIND_SERIALIZED, freshUntil: 11_000, staleUntil: 11_500, generation: 2 });
+    expect(decodeValue(json.meta.kind, json.body, jsonSerializer)).toEqual({ a: 1 });
+    const missing = buildEntry(undefined, times, at, jsonSerializer);
+    expect(missing).toMatchObject({
+      value: null,
+      meta: { kind: KIND_NOT_FOUND, freshUntil: 10_100, staleUntil: 10_100 },
+    });
+    expect(decodeValue(KIND_NOT_FOUND, missing.body, jsonSerializer)).toBeNull();
+    const bytes = Buffer.from([1, 2, 3]);
+    const bin = buildEntry(bytes, times, at, jsonSerializer);
+    const back = decodeValue(bin.meta.kind, bin.body, jsonSerializer) as Buffer;
+    expect(bin.meta.kind).toBe(KIND_BINARY);
+    expect(back.equals(bytes) && back !== bytes).toBe(true);
   });
 });
 

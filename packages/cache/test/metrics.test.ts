@@ -1,4 +1,4 @@
-import { Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { Cache } from "../src/cache.ts";
 import { registerCacheMetrics } from "../src/metrics.ts";
@@ -27,5 +27,31 @@ describe("registerCacheMetrics", () => {
     await a.getOrLoad("k", async () => 1);
     text = await registry.metrics();
     expect(text).toContain('cache_requests_total{cache="products",result="miss"} 3');
+  });
+
+  it("shares one set of counters per registry, and stops reporting a cache when told", async () => {
+    const registry = new Registry();
+    const a = new Cache({ name: "a" });
+    const b = new Cache({ name: "b" });
+    registerCacheMetrics(a, registry);
+    const stopB = registerCacheMetrics(b, registry);
+    await a.getOrLoad("k", async () => 1);
+    await b.getOrLoad("k", async () => 1);
+    expect(await registry.metrics()).toContain('cache_loads_total{cache="b"} 1');
+    stopB();
+    await b.getOrLoad("k2", async () => 1);
+    const text = await registry.metrics();
+    expect(text).toContain('cache_loads_total{cache="b"} 1');
+    expect(text).toContain('cache_loads_total{cache="a"} 1');
+    // Another registry is another set: nothing of these caches there.
+    const other = new Registry();
+    registerCacheMetrics(new Cache({ name: "c" }), other);
+    expect(await other.metrics()).not.toContain('cache="a"');
+  });
+
+  it("refuses a registry where the names are taken by another metric", () => {
+    const registry = new Registry();
+    registry.registerMetric(new Counter({ name: "cache_loads_total", help: "someone else's", registers: [] }));
+    expect(() => registerCacheMetrics(new Cache({ name: "x" }), registry)).toThrow(/already registered/);
   });
 });

@@ -1,18 +1,20 @@
 import {
   Cache,
+  type CacheBackend,
   type CacheOptions,
-  connectRedis,
-  createMemoryL2,
-  createRedisL2,
-  KeySpace,
+  connectCacheBackend,
+  createMemoryBackend,
   MemoryL2Store,
   type RedisClient,
+  type RedisConnectionOptions,
   registerCacheMetrics,
-  waitUntilReady,
+  type TierHealth,
 } from "@printfab/cache";
+import type { Registry } from "prom-client";
 import type { Config } from "./config.ts";
 import type { HealthCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
+import { metricsRegistry } from "./metrics.ts";
 
 export interface CacheFactory {
   readonly kind: "redis" | "memory" | "off";
@@ -26,111 +28,115 @@ export interface CacheFactory {
    * by opening a cache of the Shop's prefix.
    */
   create(name: string, prefix: string, options?: Pick<CacheOptions, "defaults" | "l1MaxBytes">): Promise<Cache>;
-  /** Redis's state for /health (not critical: the services answer from PostgreSQL without it). */
+  /**
+   * Redis's state for /health (not critical: the services answer from PostgreSQL without it). It fails when
+   * Redis does not answer, when the breaker is not closed, or when the bus is silent (beats do not come
+   * back: the connection may be half-open), so /health shows what makes the caches skip L1.
+   */
   healthCheck(): HealthCheck | undefined;
+  /** The shared tier's breaker, bus and pending invalidations; undefined when caches are off. */
+  health(): TierHealth | undefined;
   close(): Promise<void>;
 }
 
-/** One store for every cache of a process that runs on the embedded default (no REDIS_URL). */
-let embeddedStore: MemoryL2Store | undefined;
+export interface CacheFactoryOptions {
+  /** The in-process store of the embedded default (no Redis); by default one of the factory's own. */
+  memoryStore?: MemoryL2Store;
+  /** Where the caches' metrics go; by default the platform's registry. */
+  registry?: Registry;
+}
+
+type CreateOptions = Pick<CacheOptions, "defaults" | "l1MaxBytes">;
 
 /**
  * Caches as the configuration says: off (CACHE=off: loaders run every time, counted as bypasses), on
- * Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; two connections shared by all caches of the
- * process), or in process (the embedded default, one store shared by the services of the process).
+ * Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; two connections and one breaker, heartbeat and
+ * journal shared by all caches of the factory), or in process (the embedded default: one store shared by
+ * the factory's caches). Build one factory per process and give it to every service of the process.
  */
-export async function createCacheFactory(config: Config, logger: Logger): Promise<CacheFactory> {
-  const made: Cache[] = [];
-  const register = async (cache: Cache) => {
-    registerCacheMetrics(cache);
-    cache.events.on("breaker", ({ state }) => logger.warn({ cache: cache.name, state }, "cache circuit breaker"));
-    cache.events.on("bus", ({ up }) => {
-      if (up) logger.debug({ cache: cache.name }, "cache bus connected");
-      else logger.warn({ cache: cache.name }, "cache bus lost: L1 emptied and unused until it is back");
-    });
-    await cache.connect();
-    made.push(cache);
+export async function createCacheFactory(
+  config: Config,
+  logger: Logger,
+  options: CacheFactoryOptions = {},
+): Promise<CacheFactory> {
+  const registry = options.registry ?? metricsRegistry;
+  const unregister: Array<() => void> = [];
+  const register = (cache: Cache) => {
+    unregister.push(registerCacheMetrics(cache, registry));
+    cache.events.on("bus", ({ up }) => logger.debug({ cache: cache.name, up }, "cache L1 in use"));
     return cache;
   };
-  const base = (name: string, options?: Pick<CacheOptions, "defaults" | "l1MaxBytes">) => ({
-    name,
+  const settings = (options?: CreateOptions) => ({
     l1MaxBytes: options?.l1MaxBytes ?? config.l1MaxBytes,
     defaults: options?.defaults,
   });
+  const stopMetrics = () => {
+    for (const u of unregister.splice(0)) u();
+  };
 
   if (!config.cacheEnabled) {
     return {
       kind: "off",
       namespace: config.cacheNamespace,
-      create: async (name, _prefix, options) => register(new Cache({ ...base(name, options), enabled: false })),
+      create: async (name, _prefix, o) => register(new Cache({ name, ...settings(o), enabled: false })),
       healthCheck: () => undefined,
-      close: async () => {},
+      health: () => undefined,
+      close: async () => stopMetrics(),
     };
   }
 
-  if (!config.redis) {
-    embeddedStore ??= new MemoryL2Store();
-    const store = embeddedStore;
-    return {
-      kind: "memory",
-      namespace: config.cacheNamespace,
-      create: async (name, prefix, options) =>
-        register(
-          new Cache({
-            ...base(name, options),
-            l2: createMemoryL2(store, new KeySpace(`${config.cacheNamespace}:${prefix}`)),
-          }),
-        ),
-      healthCheck: () => undefined,
-      close: async () => {
-        await Promise.all(made.map((c) => c.close()));
-      },
-    };
-  }
-
-  const r = config.redis;
-  const connect = (): RedisClient =>
-    connectRedis({
-      commandTimeoutMs: config.redisCommandTimeoutMs,
-      onError: (err) => logger.debug({ err: err.message }, "redis connection error"),
-      ...(r.kind === "standalone"
-        ? { url: r.url }
-        : r.kind === "cluster"
-          ? { clusterNodes: r.nodes }
-          : { sentinel: { name: r.name, sentinels: r.sentinels } }),
-    });
-  const client = connect();
-  const subscriber = connect();
-  try {
-    await Promise.all([waitUntilReady(client), waitUntilReady(subscriber)]);
-  } catch (err) {
-    // Redis down at start is not an outage: caches start with the breaker's bypass and recover later.
-    logger.warn({ err: (err as Error).message }, "Redis not reachable at start; caches bypass it until it is");
-  }
+  const backend = config.redis
+    ? await connectCacheBackend({
+        ...redisTarget(config.redis),
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        namespace: config.cacheNamespace,
+        onError: (err) => logger.debug({ err: err.message }, "redis connection error"),
+        // Redis down at start is not an outage: caches start with the breaker's bypass and recover later.
+        onUnready: (err) =>
+          logger.warn({ err: err.message }, "Redis not reachable at start; caches bypass it until it is"),
+      })
+    : createMemoryBackend(options.memoryStore ?? new MemoryL2Store(), { namespace: config.cacheNamespace });
+  watchBackend(backend, logger);
   return {
-    kind: "redis",
-    redis: client,
+    kind: config.redis ? "redis" : "memory",
+    redis: backend.redis,
     namespace: config.cacheNamespace,
-    create: async (name, prefix, options) =>
-      register(
-        new Cache({
-          ...base(name, options),
-          l2: createRedisL2(client, subscriber, new KeySpace(`${config.cacheNamespace}:${prefix}`), {
-            ownsConnections: false,
-          }),
-        }),
-      ),
-    healthCheck: () => ({
-      name: "redis",
-      critical: false,
-      check: async () => {
-        await client.ping();
-      },
-    }),
+    create: async (name, prefix, o) =>
+      register(await backend.createCache({ name, prefix: `${config.cacheNamespace}:${prefix}`, ...settings(o) })),
+    healthCheck: () => (backend.redis ? redisHealthCheck(backend, backend.redis) : undefined),
+    health: () => backend.health,
     close: async () => {
-      await Promise.all(made.map((c) => c.close()));
-      subscriber.disconnect();
-      client.disconnect();
+      stopMetrics();
+      await backend.close();
+    },
+  };
+}
+
+function redisTarget(r: NonNullable<Config["redis"]>): RedisConnectionOptions {
+  if (r.kind === "standalone") return { url: r.url };
+  if (r.kind === "cluster") return { clusterNodes: r.nodes };
+  return { sentinel: { name: r.name, sentinels: r.sentinels } };
+}
+
+/** The connection's breaker and bus, logged once for all its caches. */
+function watchBackend(backend: CacheBackend, logger: Logger) {
+  backend.tier.events.on("breaker", ({ state }) => logger.warn({ state }, "cache circuit breaker"));
+  backend.tier.events.on("bus", ({ confirmed }) => {
+    if (confirmed) logger.debug("cache bus confirmed");
+    else logger.warn("cache bus silent: L1 emptied and unused until beats come back");
+  });
+}
+
+function redisHealthCheck(backend: CacheBackend, client: RedisClient): HealthCheck {
+  return {
+    name: "redis",
+    critical: false,
+    // What the connection already knows first: no need to wait on a PING to report a silent bus.
+    check: async () => {
+      const h = backend.health;
+      if (h.bus === "silent") throw new Error("cache bus silent: heartbeats do not come back; L1 is off");
+      if (h.breaker !== "closed") throw new Error(`cache circuit breaker ${h.breaker}`);
+      await client.ping();
     },
   };
 }

@@ -1,37 +1,49 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { Cache, type CacheOptions } from "../../src/cache.ts";
-import { KeySpace } from "../../src/keys.ts";
-import { createMemoryL2, MemoryL2Store } from "../../src/memory-l2.ts";
-import { connectRedis, waitUntilReady } from "../../src/redis-connection.ts";
-import { createRedisL2 } from "../../src/redis-l2.ts";
+import { type CacheBackend, connectCacheBackend, createMemoryBackend } from "../../src/backend.ts";
+import type { Cache } from "../../src/cache.ts";
+import { MemoryL2Store } from "../../src/memory-l2.ts";
+import type { RemoteTierOptions } from "../../src/remote-tier.ts";
+import type { CacheOptions } from "../../src/types.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
+
+export { seededRandom } from "./random.ts";
 
 export type Tier = "redis" | "memory";
 
-/** Makes connected caches over one shared L2 (a Redis URL or one in-process store), as separate processes would. */
+export type MakeOptions = Partial<CacheOptions> & { prefix?: string; url?: string; commandTimeoutMs?: number };
+
+/** Splits a test's options into the backend's (its connections and tier) and the cache's. */
+function split(opts: MakeOptions) {
+  const { breaker, heartbeat, maxPendingInvalidations, now, url, commandTimeoutMs, ...cache } = opts;
+  const tier: RemoteTierOptions = { breaker, heartbeat, maxPendingInvalidations, now };
+  return { tier, cache: { ...cache, now }, url, commandTimeoutMs: commandTimeoutMs ?? 300 };
+}
+
+/**
+ * Makes connected caches over one shared L2 (a Redis URL or one in-process store), each on a backend of its
+ * own, as separate processes would be: connections, breaker, heartbeat and journal of their own.
+ */
 export function cacheFactory(tier: Tier, redisUrl?: string) {
   const store = new MemoryL2Store();
-  const made: Cache[] = [];
-  const make = async (opts: Partial<CacheOptions> & { prefix?: string } = {}) => {
-    const keys = new KeySpace(opts.prefix ?? "t");
-    let l2: CacheOptions["l2"];
-    if (tier === "redis") {
-      const client = connectRedis({ url: redisUrl as string, commandTimeoutMs: 300 });
-      const sub = connectRedis({ url: redisUrl as string, commandTimeoutMs: 300 });
-      await Promise.all([waitUntilReady(client), waitUntilReady(sub)]);
-      l2 = createRedisL2(client, sub, keys);
-    } else {
-      l2 = createMemoryL2(store, keys);
-    }
-    const cache = new Cache({ name: "test", l2, ...opts });
-    await cache.connect();
-    made.push(cache);
-    return cache;
+  const backends = new Map<Cache, CacheBackend>();
+  const make = async (opts: MakeOptions = {}): Promise<Cache> => {
+    const { tier: tierOpts, cache, url, commandTimeoutMs } = split(opts);
+    const backend =
+      tier === "redis"
+        ? await connectCacheBackend({ url: url ?? (redisUrl as string), commandTimeoutMs, ...tierOpts })
+        : createMemoryBackend(store, tierOpts);
+    const made = await backend.createCache({ name: "test", prefix: "t", ...cache });
+    backends.set(made, backend);
+    return made;
   };
+  /** The backend a cache was made on (one per cache here). */
+  const backendOf = (cache: Cache) => backends.get(cache) as CacheBackend;
   const closeAll = async () => {
-    await Promise.all(made.splice(0).map((c) => c.close()));
+    const all = [...backends.values()];
+    backends.clear();
+    await Promise.all(all.map((b) => b.close()));
   };
-  return { make, closeAll };
+  return { make, backendOf, closeAll };
 }
 
 /**
@@ -51,6 +63,15 @@ export function usePrivateRedis() {
 
 export const tick = () => new Promise((r) => setImmediate(r));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 10 ms until it holds, or fails after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
+    await sleep(10);
+  }
+}
 
 /** A promise with its resolve/reject outside, for holding a loader mid-flight. */
 export function deferred<T = void>() {

@@ -1,0 +1,113 @@
+import type { L2Driver } from "./l2-driver.ts";
+
+/** What one write invalidates: its keys and its tags, kept and replayed together, never half. */
+export interface InvalidationUnit {
+  keys: readonly string[];
+  tags: readonly string[];
+}
+
+interface Pending {
+  driver: L2Driver;
+  keys: Set<string>;
+  tags: Set<string>;
+  /** Too much was kept: the key space's generation is bumped instead of replaying each key and tag. */
+  fence: boolean;
+}
+
+/**
+ * Invalidations that could not reach L2, per key space, replayed before the connection is used again.
+ *
+ * Recovery ordering (the design the README describes):
+ *  - In this process, the connection's tier replays the journal before any other command goes through it,
+ *    reads included, so no cache on the connection reads L2 while one of them still owes an invalidation.
+ *  - Across processes, a process that owes invalidations finds Redis back within one heartbeat (beats are
+ *    probes that skip the breaker's open period) and replays first thing: another process may meet an
+ *    entry whose invalidation is owed elsewhere for at most one heartbeat interval plus a round trip after
+ *    Redis answers again (250 ms by default).
+ *  - Within a replay, a unit leaves the journal only when all of its keys and tags landed; a key space
+ *    that kept more than `maxPerKeySpace` names is fenced instead: one INCR of its generation makes every
+ *    entry it holds a miss for every process at once (each entry carries the generation it was loaded
+ *    under, and reads compare it in the same MGET), where a replay of thousands of keys would leave
+ *    readers a window between its first and last command.
+ * Each replayed step is idempotent, so a replay that fails half-way is simply run again.
+ */
+export class InvalidationJournal {
+  readonly #pending = new Map<string, Pending>();
+  #replaying: Promise<void> | undefined;
+
+  constructor(
+    private readonly opts: {
+      /** Names (keys + tags) kept per key space before it is fenced instead. */
+      maxPerKeySpace: number;
+      /** The sender of the evictions a replay publishes. */
+      from: string;
+    },
+  ) {}
+
+  get size(): number {
+    let n = 0;
+    for (const p of this.#pending.values()) n += p.fence ? 1 : p.keys.size + p.tags.size;
+    return n;
+  }
+
+  get empty(): boolean {
+    return this.#pending.size === 0;
+  }
+
+  remember(driver: L2Driver, unit: InvalidationUnit): void {
+    const p = this.#entry(driver);
+    if (p.fence) return;
+    for (const k of unit.keys) p.keys.add(k);
+    for (const t of unit.tags) p.tags.add(t);
+    if (p.keys.size + p.tags.size > this.opts.maxPerKeySpace) {
+      p.fence = true;
+      p.keys.clear();
+      p.tags.clear();
+    }
+  }
+
+  /** Replays everything kept, once at a time; what was added meanwhile waits for the next replay. */
+  replay(): Promise<void> {
+    this.#replaying ??= this.#replayAll().finally(() => {
+      this.#replaying = undefined;
+    });
+    return this.#replaying;
+  }
+
+  async #replayAll() {
+    for (const [prefix, p] of [...this.#pending]) {
+      const keys = [...p.keys];
+      const tags = [...p.tags];
+      const fence = p.fence;
+      await this.#replayOne(p.driver, keys, tags, fence);
+      if (fence) p.fence = false;
+      for (const k of keys) p.keys.delete(k);
+      for (const t of tags) p.tags.delete(t);
+      if (!p.fence && p.keys.size === 0 && p.tags.size === 0) this.#pending.delete(prefix);
+    }
+  }
+
+  async #replayOne(driver: L2Driver, keys: string[], tags: string[], fence: boolean) {
+    const from = this.opts.from;
+    if (fence) {
+      await driver.bumpGeneration();
+      await driver.publish({ from, all: true });
+      return;
+    }
+    await Promise.all([
+      keys.length ? driver.invalidate(keys) : undefined,
+      tags.length ? driver.bumpTags(tags) : undefined,
+    ]);
+    await driver.publish({ from, keys, tags });
+  }
+
+  #entry(driver: L2Driver): Pending {
+    const prefix = driver.keys.prefix;
+    let p = this.#pending.get(prefix);
+    if (!p) {
+      p = { driver, keys: new Set(), tags: new Set(), fence: false };
+      this.#pending.set(prefix, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,153 @@
+import { EventEmitter } from "node:events";
+import type { BreakerState } from "./circuit-breaker.ts";
+import type { InvalidationUnit } from "./journal.ts";
+import type { BusMessage, L2Driver, L2Read } from "./l2-driver.ts";
+import type { RemoteTier, TierEvents } from "./remote-tier.ts";
+
+export type LeaseOutcome = "acquired" | "busy" | "filled";
+
+/** The versions a write-through entry is made under. */
+export interface Versions {
+  generation: number;
+  tagVersions: number[];
+}
+
+/**
+ * One cache's second tier: its key space on a shared remote tier, or nothing at all (the null tier).
+ * Reads answer `undefined` when L2 was bypassed (breaker open, an error): the caller goes to the loader.
+ */
+export interface L2Tier {
+  /** False for the null tier: L1 is the only tier, and a load's value goes to L1 unchecked. */
+  readonly present: boolean;
+  /** Whether the shared tier lets L1 be served: bus confirmed and breaker closed. */
+  readonly l1Allowed: boolean;
+  readonly breakerState: BreakerState;
+  /** The shared tier's breaker, bus and error events. */
+  readonly events: EventEmitter<TierEvents>;
+  /** Starts the tier if the cache owns it; a shared one is started by its backend. */
+  start(): Promise<void>;
+  read(k: string, tags: readonly string[]): Promise<L2Read | undefined>;
+  readTagVersions(tags: readonly string[]): Promise<number[] | undefined>;
+  /** The key's version (for the fill's compare-and-set) and the lease, in one round trip. */
+  lease(
+    k: string,
+    token: string,
+    ttlMs: number,
+    unlessFilled: boolean,
+  ): Promise<[version: string, outcome: LeaseOutcome] | undefined>;
+  /** Stores if the version still matches; with a token, releases the lease and wakes its waiters. */
+  fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined): Promise<boolean>;
+  /** Releases a lease whose load stored nothing, and wakes its waiters; never fails. */
+  release(k: string, token: string): Promise<void>;
+  /** Write-through: `build` makes the entry under the versions read; kept for replay when L2 is down. */
+  set(k: string, tags: readonly string[], build: (v: Versions) => { payload: Buffer; ttlMs: number }): Promise<void>;
+  /** Keys and tags together, journalled together when L2 cannot be reached (then it throws). */
+  invalidate(operation: string, unit: InvalidationUnit): Promise<void>;
+  subscribe(onMessage: (m: BusMessage) => void, onState: (up: boolean) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+/** A cache's key space on a remote tier; with `ownsTier`, the cache starts and closes the tier. */
+export class RemoteL2Tier implements L2Tier {
+  readonly present = true;
+
+  constructor(
+    private readonly tier: RemoteTier,
+    private readonly driver: L2Driver,
+    private readonly from: string,
+    private readonly ownsTier: boolean,
+  ) {}
+
+  get l1Allowed() {
+    return this.tier.l1Allowed;
+  }
+  get breakerState() {
+    return this.tier.breakerState;
+  }
+  get events() {
+    return this.tier.events;
+  }
+
+  async start() {
+    if (this.ownsTier) await this.tier.start();
+  }
+
+  read(k: string, tags: readonly string[]) {
+    return this.tier.call("read", () => this.driver.read(k, tags)).catch(() => undefined);
+  }
+
+  async readTagVersions(tags: readonly string[]) {
+    const v = await this.tier.call("read", () => this.driver.readVersions(tags)).catch(() => undefined);
+    return v?.tagVersions;
+  }
+
+  lease(k: string, token: string, ttlMs: number, unlessFilled: boolean) {
+    const d = this.driver;
+    return this.tier
+      .call("lease", () => Promise.all([d.readVersion(k), d.acquireLease(k, token, ttlMs, unlessFilled)]))
+      .catch(() => undefined);
+  }
+
+  async fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined) {
+    const fill = () => this.driver.fill(k, version, payload, ttlMs, token, this.from);
+    return (await this.tier.call("fill", fill).catch(() => false)) === true;
+  }
+
+  async release(k: string, token: string) {
+    await this.tier.call("release", () => this.driver.releaseLease(k, token)).catch(() => undefined);
+    await this.tier.call("release", () => this.driver.publish({ from: this.from, filled: k })).catch(() => undefined);
+  }
+
+  set(k: string, tags: readonly string[], build: (v: Versions) => { payload: Buffer; ttlMs: number }) {
+    return this.tier.invalidating("set", this.driver, { keys: [k], tags: [] }, async () => {
+      const { payload, ttlMs } = build(await this.driver.readVersions(tags));
+      await this.driver.set(k, payload, ttlMs);
+      await this.driver.publish({ from: this.from, keys: [k] });
+    });
+  }
+
+  invalidate(operation: string, unit: InvalidationUnit) {
+    const { keys, tags } = unit;
+    return this.tier.invalidating(operation, this.driver, unit, async () => {
+      await Promise.all([keys.length ? this.driver.invalidate(keys) : 0, tags.length ? this.driver.bumpTags(tags) : 0]);
+      await this.driver.publish({ from: this.from, ...(keys.length ? { keys: [...keys] } : {}), ...tagsOf(tags) });
+    });
+  }
+
+  subscribe(onMessage: (m: BusMessage) => void, onState: (up: boolean) => void) {
+    return this.driver.subscribe(onMessage, onState);
+  }
+
+  async close() {
+    if (this.ownsTier) this.tier.close();
+    await this.driver.close();
+  }
+}
+
+const tagsOf = (tags: readonly string[]) => (tags.length ? { tags: [...tags] } : {});
+
+/** No second tier: nothing to read, write or wait for, and L1 needs no bus to be trusted. */
+export function nullTier(): L2Tier {
+  return {
+    present: false,
+    l1Allowed: true,
+    breakerState: "closed",
+    events: new EventEmitter<TierEvents>(),
+    start: async () => {},
+    read: async () => undefined,
+    readTagVersions: async () => undefined,
+    lease: async () => undefined,
+    fill: async () => false,
+    release: async () => {},
+    // Nothing to write, but the entry is built: the caller puts it in L1.
+    set: async (_k, _tags, build) => {
+      build({ generation: 0, tagVersions: [] });
+    },
+    invalidate: async () => {},
+    subscribe: async (_onMessage, onState) => {
+      onState(true);
+      return () => {};
+    },
+    close: async () => {},
+  };
+}

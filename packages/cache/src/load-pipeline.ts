@@ -1,0 +1,301 @@
+import {
+  type BuiltEntry,
+  buildEntry,
+  decodeEntry,
+  decodeValue,
+  encodeEntry,
+  entryCurrent,
+  shouldRefreshEarly,
+} from "./entry.ts";
+import { LoaderTimeoutError } from "./errors.ts";
+import type { CacheTelemetry } from "./events.ts";
+import type { L1Entry } from "./l1-cache.ts";
+import type { L2Tier } from "./l2-tier.ts";
+import { LeaseWaiters } from "./lease-waiters.ts";
+import type { Candidate, LocalTier } from "./local-tier.ts";
+import type { Serializer } from "./serializer.ts";
+import type { Flight } from "./single-flight.ts";
+import type { CacheResult, EntryOptions, Loader } from "./types.ts";
+
+export interface PipelineDeps {
+  id: string;
+  local: LocalTier;
+  l2: L2Tier;
+  telemetry: CacheTelemetry;
+  serializer: Serializer;
+  leaseMs: number;
+  waitPollMs: number;
+  now: () => number;
+  random: () => number;
+}
+
+interface L2Lookup {
+  hit?: BuiltEntry;
+  stale?: Candidate;
+  /** Whether L2 held an entry at all (fresh, stale, or of an older tag version or generation). */
+  present: boolean;
+  generation: number;
+  tagVersions: number[];
+}
+
+/** One load through the tiers: a miss (`refresh` false) or a refresh-ahead of a value still fresh. */
+interface LoadJob {
+  /** The normalized key, and the caller's (for events and the loader). */
+  k: string;
+  key: string;
+  loader: Loader<unknown>;
+  o: EntryOptions;
+  stale: Candidate | undefined;
+  refresh: boolean;
+  /** What the caller already read from L2 (undefined: L2 bypassed), or null when nothing was read yet. */
+  first: L2Lookup | undefined | null;
+}
+
+/** What the L2 step leaves to the loader: the versions its fill presents, its lease, a stale fallback. */
+interface Acquired {
+  version?: string;
+  lease?: string;
+  generation: number;
+  tagVersions: number[];
+  stale: Candidate | undefined;
+  collapsed: boolean;
+}
+
+/** Loaders without a hard timeout are never aborted; one shared signal spares an allocation per load. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * A lookup past L1: join a load in flight, read L2, or load — acquire the key's lease or wait for the
+ * holder's fill, run the loader (soft and hard timeouts, stale fallback), and fill L2 by compare-and-set
+ * against the version read before the loader ran, then L1 if nothing invalidated the key meanwhile.
+ */
+export class LoadPipeline {
+  readonly #waiters = new LeaseWaiters();
+  #leaseCounter = 0;
+
+  constructor(private readonly d: PipelineDeps) {}
+
+  async fetch<T>(k: string, key: string, loader: Loader<T>, o: EntryOptions, stale: Candidate | undefined) {
+    const { local, l2 } = this.d;
+    let running = local.flights.get(k);
+    // A load that an invalidation overtook may return what it read before the write: not to be joined.
+    if (running && !running.invalidated) return this.#join<T>(running);
+    let first: L2Lookup | undefined;
+    if (l2.present) {
+      // The hit path reads the entry alone; the version a fill needs is read only on a miss.
+      const epoch = local.epoch;
+      first = await this.#lookup(k, o.tags);
+      if (first?.hit) {
+        this.d.telemetry.count("hit_l2", key);
+        local.fill(k, first.hit, epoch);
+        return this.#hit(first.hit, "l2", false) as CacheResult<T>;
+      }
+      running = local.flights.get(k);
+      if (running && !running.invalidated) return this.#join<T>(running);
+    }
+    const job: LoadJob = { k, key, loader: loader as Loader<unknown>, o, stale, refresh: false, first };
+    return local.flights.start(k, o.tags, (f) => this.#load(job, f)).result as Promise<CacheResult<T>>;
+  }
+
+  /** Refresh-ahead (XFetch): now and then, a hit on a value near expiry reloads it in the background. */
+  maybeRefresh(k: string, key: string, e: L1Entry, loader: Loader<unknown>, o: EntryOptions, now: number): void {
+    const { local } = this.d;
+    if (local.flights.get(k) || !shouldRefreshEarly(e, now, o.refreshAhead, this.d.random())) return;
+    const job: LoadJob = { k, key, loader, o, stale: { value: e.value, meta: e }, refresh: true, first: null };
+    local.flights.start(k, o.tags, (f) => this.#load(job, f)).result.catch(() => undefined);
+  }
+
+  /** The bus says `k` landed in L2: whoever waits on its lease re-reads. */
+  wake(k: string): void {
+    this.#waiters.wake(k);
+  }
+
+  async #join<T>(running: Flight<CacheResult<unknown>>): Promise<CacheResult<T>> {
+    this.d.telemetry.stats.collapsed++;
+    return { ...((await running.result) as CacheResult<T>), collapsed: true };
+  }
+
+  /** The load, and its answer: the load's, or a stale value served early on a soft timeout. */
+  #load(job: LoadJob, flight: Flight<CacheResult<unknown>>) {
+    let answerEarly: ((r: CacheResult<unknown>) => void) | undefined;
+    const early = new Promise<CacheResult<unknown>>((r) => {
+      answerEarly = r;
+    });
+    const done = this.#loadThrough(job, flight, (stale) => answerEarly?.(stale));
+    return { result: Promise.race([done, early]), done };
+  }
+
+  async #loadThrough(
+    job: LoadJob,
+    flight: Flight<CacheResult<unknown>>,
+    serveStaleEarly: (r: CacheResult<unknown>) => void,
+  ): Promise<CacheResult<unknown>> {
+    const got = await this.#acquire(job, flight);
+    if ("answer" in got) return got.answer;
+    const { k, key, o, refresh } = job;
+    if (!refresh) this.d.telemetry.count(this.d.l2.present && got.version === undefined ? "bypass" : "miss", key);
+    let finished = false;
+    let softTimer: NodeJS.Timeout | undefined;
+    if (got.stale && o.softTimeout !== undefined) {
+      const early = got.stale;
+      softTimer = setTimeout(() => {
+        if (!finished) serveStaleEarly(this.#stale(early, key));
+      }, o.softTimeout);
+    }
+    try {
+      return await this.#runAndFill(job, flight, got);
+    } finally {
+      finished = true;
+      clearTimeout(softTimer);
+      if (got.lease) await this.d.l2.release(k, got.lease);
+    }
+  }
+
+  /**
+   * L2 and the lease that makes one process load while the others wait for its fill. The key's version is
+   * read with the lease, before the loader runs: the fill presents it back and loses to any invalidation
+   * in between. With nothing in L2 at the read, a value that lands before the lease is taken is read,
+   * not reloaded.
+   */
+  async #acquire(
+    job: LoadJob,
+    flight: Flight<CacheResult<unknown>>,
+  ): Promise<Acquired | { answer: CacheResult<unknown> }> {
+    const { k, key, o, refresh } = job;
+    const { l2, now } = this.d;
+    const got: Acquired = { generation: 0, tagVersions: o.tags.map(() => 0), stale: job.stale, collapsed: false };
+    if (!l2.present) return got;
+    const deadline = now() + this.d.leaseMs * 2;
+    let read = job.first === null ? await this.#lookup(k, o.tags) : job.first;
+    for (;;) {
+      if (read === undefined) return got;
+      if (read.hit && !refresh) {
+        this.d.telemetry.count("hit_l2", key);
+        if (!flight.invalidated) this.d.local.fill(k, read.hit);
+        return { answer: this.#hit(read.hit, "l2", got.collapsed) };
+      }
+      if (read.stale && (!got.stale || read.stale.meta.freshUntil > got.stale.meta.freshUntil)) got.stale = read.stale;
+      if (refresh && read.hit) got.stale = read.hit;
+      got.generation = read.generation;
+      got.tagVersions = read.tagVersions;
+      const token = `${this.d.id}:${++this.#leaseCounter}`;
+      const lease = await l2.lease(k, token, this.d.leaseMs, !read.present && !refresh);
+      got.version = lease?.[0];
+      if (lease === undefined) return got;
+      if (lease[1] === "acquired") return { ...got, lease: token };
+      if (lease[1] === "filled" && now() < deadline) {
+        read = await this.#lookup(k, o.tags);
+        continue;
+      }
+      // A refresh-ahead is optional work: when another process is loading already, leave it to it.
+      if (refresh && got.stale) return { answer: this.#hit(got.stale, "l2", false) };
+      if (now() >= deadline) return got;
+      got.collapsed = true;
+      this.d.telemetry.stats.collapsed++;
+      await this.#waiters.wait(k, Math.min(this.d.waitPollMs, deadline - now()));
+      read = await this.#lookup(k, o.tags);
+    }
+  }
+
+  async #runAndFill(job: LoadJob, flight: Flight<CacheResult<unknown>>, got: Acquired): Promise<CacheResult<unknown>> {
+    const { k, key, loader, o } = job;
+    const { telemetry, l2, local, now } = this.d;
+    const started = now();
+    let value: unknown;
+    try {
+      value = await runLoader(key, loader, o);
+    } catch (error) {
+      telemetry.stats.load_errors++;
+      telemetry.events.emit("load_error", { key, error });
+      if (got.stale) return this.#stale(got.stale, key);
+      throw error;
+    }
+    const loadMs = now() - started;
+    telemetry.stats.loads++;
+    telemetry.events.emit("load", { key, ms: loadMs });
+    const collapsed = got.collapsed;
+    if ((value === null || value === undefined) && o.negativeTtl <= 0) {
+      return { value, status: "miss", collapsed, stored: false, ttlMs: 0 };
+    }
+    const at = {
+      now: now(),
+      random: this.d.random(),
+      loadMs,
+      generation: got.generation,
+      tagVersions: got.tagVersions,
+    };
+    const entry = buildEntry(value, o, at, this.d.serializer);
+    let stored = false;
+    if (got.version !== undefined) {
+      // The fill releases the lease itself (and wakes the waiters), so `finally` has nothing left to do.
+      const token = got.lease;
+      got.lease = undefined;
+      const ttlMs = entry.meta.staleUntil - now();
+      stored = await l2.fill(k, got.version, encodeEntry(entry.meta, entry.body), ttlMs, token);
+      if (!stored) telemetry.stats.fills_rejected++;
+    }
+    // L1 takes the value only when nothing invalidated it meanwhile: in L2 (the compare-and-set) or here.
+    if ((stored || !l2.present) && !flight.invalidated && local.trusted) {
+      local.fill(k, entry);
+      stored = true;
+    }
+    return { value, status: "miss", collapsed, stored, ttlMs: entry.meta.freshUntil - now() };
+  }
+
+  /** Reads an entry from L2: a fresh hit or a stale candidate, and the versions; undefined if bypassed. */
+  async #lookup(k: string, tags: readonly string[]): Promise<L2Lookup | undefined> {
+    const { l2 } = this.d;
+    const read = await l2.read(k, tags);
+    if (!read) return undefined;
+    const out: L2Lookup = {
+      present: read.payload !== null,
+      generation: read.generation,
+      tagVersions: read.tagVersions,
+    };
+    const decoded = read.payload ? decodeEntry(read.payload) : null;
+    if (!decoded) return out;
+    const { meta, body } = decoded;
+    let current = read.tagVersions;
+    // An entry filled under other tags than the caller names is judged by its own tags' versions.
+    if (meta.tags.length > 0 && (meta.tags.length !== tags.length || meta.tags.some((t, i) => t !== tags[i]))) {
+      const own = await l2.readTagVersions(meta.tags);
+      if (!own) return undefined;
+      current = own;
+    }
+    if (!entryCurrent(meta, read.generation, current)) return out;
+    const now = this.d.now();
+    if (now >= meta.staleUntil) return out;
+    const candidate = { meta, value: decodeValue(meta.kind, body, this.d.serializer), body };
+    if (now < meta.freshUntil) out.hit = candidate;
+    else out.stale = candidate;
+    return out;
+  }
+
+  #hit(c: Candidate, layer: "l1" | "l2", collapsed: boolean): CacheResult<unknown> {
+    const ttlMs = Math.max(0, c.meta.freshUntil - this.d.now());
+    return { value: c.value, status: "hit", layer, collapsed, stored: false, ttlMs };
+  }
+
+  #stale(c: Candidate, key: string): CacheResult<unknown> {
+    this.d.telemetry.count("stale", key);
+    return { value: c.value, status: "stale", collapsed: false, stored: false, ttlMs: 0 };
+  }
+}
+
+/** Runs a loader under its hard timeout, if any: past it, the loader's signal is aborted and the call fails. */
+export async function runLoader<T>(key: string, loader: Loader<T>, o: Pick<EntryOptions, "hardTimeout">): Promise<T> {
+  if (o.hardTimeout === undefined) return loader({ key, signal: NEVER_ABORTED });
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new LoaderTimeoutError(key, o.hardTimeout as number));
+    }, o.hardTimeout);
+  });
+  try {
+    return await Promise.race([loader({ key, signal: controller.signal }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

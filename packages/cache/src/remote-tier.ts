@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { type BreakerState, CircuitBreaker } from "./circuit-breaker.ts";
+import { BypassedError, CacheUnavailableError } from "./errors.ts";
+import { BusHeartbeat, DEFAULT_HEARTBEAT, type HeartbeatOptions } from "./heartbeat.ts";
+import { InvalidationJournal, type InvalidationUnit } from "./journal.ts";
+import type { L2Connection, L2Driver } from "./l2-driver.ts";
+
+export interface RemoteTierOptions {
+  /** Consecutive failures that open the breaker, and how long it stays open for request traffic. */
+  breaker?: { failureThreshold: number; openMs: number };
+  /** Beats of the bus (a connection whose bus cannot go silent has none). */
+  heartbeat?: Partial<HeartbeatOptions>;
+  /** Invalidations kept per key space while L2 is down; beyond this, the key space is fenced instead. */
+  maxPendingInvalidations?: number;
+  /** The breaker's clock. */
+  now?: () => number;
+}
+
+export interface TierEvents {
+  breaker: [{ state: BreakerState }];
+  /** The bus was confirmed (true) or went silent (false). */
+  bus: [{ confirmed: boolean }];
+  l2_error: [{ operation: string; error: unknown }];
+}
+
+/** What /health reports of a connection. */
+export interface TierHealth {
+  breaker: BreakerState;
+  /** `silent`: beats do not come back, so evictions may be missed; L1 is not served. */
+  bus: "confirmed" | "silent";
+  pendingInvalidations: number;
+}
+
+/**
+ * The remote tier of one connection: every Redis call of every cache on it goes through `call`, behind one
+ * circuit breaker, after the journal's replay. One health for the connection, so caches on it cannot
+ * disagree (they once had a breaker each: a cache that only invalidates kept deferring while readers had
+ * closed theirs and read entries it still owed invalidations for).
+ */
+export class RemoteTier {
+  readonly id = randomBytes(8).toString("hex");
+  readonly events = new EventEmitter<TierEvents>().setMaxListeners(0);
+  readonly #breaker: CircuitBreaker;
+  readonly #journal: InvalidationJournal;
+  readonly #heartbeat: BusHeartbeat | undefined;
+  readonly #deadlineMs: number;
+  #leaveBeats: (() => void) | undefined;
+  #started: Promise<void> | undefined;
+
+  constructor(
+    readonly connection: L2Connection,
+    opts: RemoteTierOptions = {},
+  ) {
+    this.#breaker = new CircuitBreaker({
+      failureThreshold: opts.breaker?.failureThreshold ?? 3,
+      openMs: opts.breaker?.openMs ?? 1000,
+      now: opts.now,
+      onStateChange: (state) => this.events.emit("breaker", { state }),
+    });
+    this.#journal = new InvalidationJournal({ maxPerKeySpace: opts.maxPendingInvalidations ?? 10_000, from: this.id });
+    const beats = { ...DEFAULT_HEARTBEAT, ...opts.heartbeat };
+    this.#deadlineMs = beats.deadlineMs;
+    if (!connection.canGoSilent) return;
+    const channel = `${connection.namespace}:hb:${this.id}`;
+    this.#heartbeat = new BusHeartbeat(beats, {
+      // A beat is a probe: it goes out even while the breaker is open, so recovery is seen within a beat.
+      send: (seq) => this.call("heartbeat", () => connection.publish(channel, String(seq)), true),
+      onChange: (confirmed) => this.events.emit("bus", { confirmed }),
+      resetSubscriber: () => connection.resetSubscriber(),
+    });
+  }
+
+  /** Joins the beat channel and starts beating; resolves once the bus is confirmed, or after the deadline. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start() {
+    const hb = this.#heartbeat;
+    if (!hb) return;
+    const confirmed = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off("bus", done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.#deadlineMs);
+      this.events.on("bus", done);
+    });
+    this.#leaveBeats = await this.connection.join(
+      `${this.connection.namespace}:hb:${this.id}`,
+      (text) => hb.received(Number(text)),
+      (up) => hb.joined(up),
+    );
+    hb.start();
+    await confirmed;
+  }
+
+  get breakerState(): BreakerState {
+    return this.#breaker.state;
+  }
+
+  /** Whether beats come back (always, for a bus that cannot go silent). */
+  get busConfirmed(): boolean {
+    return this.#heartbeat?.confirmed ?? true;
+  }
+
+  /** L1 may be served only while the bus is confirmed and the breaker closed. */
+  get l1Allowed(): boolean {
+    return this.busConfirmed && this.#breaker.state === "closed";
+  }
+
+  get health(): TierHealth {
+    return {
+      breaker: this.#breaker.state,
+      bus: this.busConfirmed ? "confirmed" : "silent",
+      pendingInvalidations: this.#journal.size,
+    };
+  }
+
+  /**
+   * Runs one L2 operation: refused at once while the breaker is open (a `probe` goes out anyway, one at a
+   * time), and after the replay of whatever invalidations are kept, so nothing reads L2 before it.
+   */
+  async call<T>(operation: string, op: () => Promise<T>, probe = false): Promise<T> {
+    if (!(probe ? this.#breaker.probe() : this.#breaker.allow())) throw new BypassedError();
+    try {
+      if (!this.#journal.empty) await this.#journal.replay();
+      const result = await op();
+      this.#breaker.success();
+      return result;
+    } catch (error) {
+      if (!(error instanceof BypassedError)) {
+        this.#breaker.failure();
+        this.events.emit("l2_error", { operation, error });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes `write` (an invalidation or a write-through) and publishes its evictions; when L2 cannot be
+   * reached, `unit` is kept for replay and the caller gets `CacheUnavailableError`.
+   */
+  async invalidating(operation: string, driver: L2Driver, unit: InvalidationUnit, write: () => Promise<void>) {
+    try {
+      await this.call(operation, write);
+    } catch (err) {
+      this.#journal.remember(driver, unit);
+      throw new CacheUnavailableError(operation, err);
+    }
+  }
+
+  /** Stops beating; the connection is closed by whoever made it (the backend, or a cache's own driver). */
+  close(): void {
+    this.#heartbeat?.stop();
+    this.#leaveBeats?.();
+    this.#leaveBeats = undefined;
+  }
+}
