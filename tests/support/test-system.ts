@@ -8,6 +8,7 @@ import {
   type Database,
   type HttpApp,
   loadConfig,
+  type PlatformMetrics,
   type Role,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
@@ -35,6 +36,8 @@ export interface TestSystem {
   objectStore: ObjectStore;
   meshPool: MeshPool;
   caches: CacheFactory;
+  /** The registry the services count in (db_queries_total, object_store_requests_total, ...). */
+  metrics: PlatformMetrics;
   cacheNamespace: string;
   token(role: Role, sub?: string): string;
   /** Calls a service and returns status, parsed JSON body and headers. */
@@ -127,6 +130,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     objectStore: infra.objectStore,
     meshPool: infra.meshPool,
     caches: infra.caches,
+    metrics: infra.metrics,
     cacheNamespace: namespace,
     token: (role, sub) => infra.auth.sign({ role, sub: sub ?? (role === "customer" ? "1" : `${role}-1`) }),
     call: (url, init) => call(url, init),

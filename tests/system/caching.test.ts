@@ -1,13 +1,10 @@
 import { seed, seedModels } from "@printfab/launcher";
-import { dbQueriesTotal } from "@printfab/platform";
-import { objectStoreRequestsTotal } from "@printfab/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestSystem, type TestSystem } from "../support/test-system.ts";
 
 let sys: TestSystem;
-const dbQueries = async (service: string) =>
-  (await dbQueriesTotal.get()).values.find((v) => v.labels.service === service)?.value ?? 0;
-const s3Gets = async () => (await objectStoreRequestsTotal.get()).values.find((v) => v.labels.op === "get")?.value ?? 0;
+const dbQueries = (service: string) => sys.metrics.value("db_queries_total", { service });
+const s3Gets = () => sys.metrics.value("object_store_requests_total", { op: "get" });
 
 /** Asserts that the first call is a stored miss, the second a hit that sent nothing to PostgreSQL or S3. */
 async function missThenHit<R extends { status: number; headers: Headers }>(

@@ -10,11 +10,10 @@ import {
   registerCacheMetrics,
   type TierHealth,
 } from "@printfab/cache";
-import type { Registry } from "prom-client";
+import { Registry } from "prom-client";
 import type { Config } from "./config.ts";
 import type { HealthCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
-import { metricsRegistry } from "./metrics.ts";
 
 export interface CacheFactory {
   readonly kind: "redis" | "memory" | "off";
@@ -59,7 +58,7 @@ export async function createCacheFactory(
   logger: Logger,
   options: CacheFactoryOptions = {},
 ): Promise<CacheFactory> {
-  const registry = options.registry ?? metricsRegistry;
+  const registry = options.registry ?? new Registry();
   const unregister: Array<() => void> = [];
   const register = (cache: Cache) => {
     unregister.push(registerCacheMetrics(cache, registry));

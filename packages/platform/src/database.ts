@@ -1,5 +1,6 @@
+import type { Counter } from "prom-client";
 import { DependencyUnavailableError } from "./errors.ts";
-import { dbQueriesTotal } from "./metrics.ts";
+import { PlatformMetrics } from "./metrics.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -33,8 +34,10 @@ export class Database implements Queryable {
   constructor(
     readonly driver: DatabaseDriver,
     readonly service: string,
+    /** `db_queries_total` of the process's registry; a database of its own counts for itself. */
+    private readonly queries: Counter<"service"> = new PlatformMetrics().dbQueries,
   ) {
-    this.#counter = dbQueriesTotal.labels(service);
+    this.#counter = queries.labels(service);
   }
 
   get kind(): DatabaseDriver["kind"] {
@@ -43,7 +46,7 @@ export class Database implements Queryable {
 
   /** A view of the same connections that counts its statements under another service's label. */
   forService(service: string): Database {
-    return new Database(this.driver, service);
+    return new Database(this.driver, service, this.queries);
   }
 
   async query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {

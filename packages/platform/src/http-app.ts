@@ -9,7 +9,7 @@ import { DEFAULT_EDGE, registerServerGuards, serverOptions } from "./client-limi
 import type { EdgeSettings } from "./config.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { httpRequestDuration, metricsRegistry } from "./metrics.ts";
+import { PlatformMetrics } from "./metrics.ts";
 import { registerUploadLimits } from "./upload-limits.ts";
 import { makeAjv } from "./validation.ts";
 
@@ -42,6 +42,8 @@ export interface HttpAppOptions {
   edge?: EdgeSettings;
   /** Lets the upload limits count a signed-in client by its principal rather than its address. */
   auth?: Auth;
+  /** The process's metrics (request durations here, and /metrics serves its registry); its own when absent. */
+  metrics?: PlatformMetrics;
   /** Its Redis connection (if any) shares the upload rate counters between instances. */
   caches?: Pick<CacheFactory, "redis" | "namespace">;
 }
@@ -53,6 +55,7 @@ export interface HttpAppOptions {
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const edge = options.edge ?? DEFAULT_EDGE;
+  const metrics = options.metrics ?? new PlatformMetrics();
   const app = Fastify({
     ...serverOptions(edge),
     loggerInstance: options.logger.child({ service: options.service }),
@@ -97,7 +100,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    httpRequestDuration
+    metrics.httpRequestDuration
       .labels({
         service: options.service,
         method: request.method,
@@ -120,8 +123,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   await app.register(swaggerUi, { routePrefix: "/docs", uiHooks: { onRequest: app.admin.guard } });
 
   app.get("/metrics", { schema: { hide: true }, onRequest: app.admin.guard }, async (_request, reply) => {
-    reply.header("content-type", metricsRegistry.contentType);
-    return metricsRegistry.metrics();
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
   return app as unknown as HttpApp;
 }

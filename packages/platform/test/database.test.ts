@@ -1,13 +1,13 @@
 import { createTestDatabase, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Database, isUniqueViolation } from "../src/database.ts";
-import { dbQueriesTotal } from "../src/metrics.ts";
+import { PlatformMetrics } from "../src/metrics.ts";
 import { queryPage } from "../src/paged-query.ts";
 import { createPgliteDriver } from "../src/pglite-driver.ts";
 import { createPostgresDriver } from "../src/postgres-driver.ts";
 
-const counted = async (service: string) =>
-  (await dbQueriesTotal.get()).values.find((v) => v.labels.service === service)?.value ?? 0;
+const metrics = new PlatformMetrics();
+const counted = (service: string) => metrics.value("db_queries_total", { service });
 
 let pgDatabase: TestDatabase;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe.each([
 ] as const)("Database on %s", (kind, makeDriver) => {
   let db: Database;
   beforeAll(async () => {
-    db = new Database(await makeDriver(), `db-test-${kind}`);
+    db = new Database(await makeDriver(), `db-test-${kind}`, metrics.dbQueries);
     await db.query("CREATE TABLE items (id bigint PRIMARY KEY, name text UNIQUE, price numeric)");
   });
   afterAll(async () => {

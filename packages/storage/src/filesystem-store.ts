@@ -4,7 +4,7 @@ import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/pr
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { countRequest } from "./metrics.ts";
+import { type CountRequest, objectStoreRequests } from "./metrics.ts";
 import { assertValidKey, type ObjectStore } from "./object-store.ts";
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -13,7 +13,7 @@ const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENO
  * A folder as an object store, for the embedded default. Writes go to a temporary file renamed into
  * place, so a reader never sees half an object.
  */
-export function createFilesystemStore(root: string): ObjectStore {
+export function createFilesystemStore(root: string, countRequest: CountRequest = objectStoreRequests()): ObjectStore {
   const base = resolve(root);
   const pathOf = (key: string) => {
     assertValidKey(key);

@@ -9,7 +9,7 @@ import {
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import { countRequest } from "./metrics.ts";
+import { type CountRequest, objectStoreRequests } from "./metrics.ts";
 import { assertValidKey, type ObjectStore, ObjectStoreUnavailableError } from "./object-store.ts";
 
 export interface S3StoreOptions {
@@ -23,6 +23,8 @@ export interface S3StoreOptions {
    * is none. A silence rather than a total, so that a large object streaming slowly still completes.
    */
   requestTimeoutMs?: number;
+  /** Where requests are counted (object_store_requests_total). */
+  countRequest?: CountRequest;
 }
 
 const isNotFound = (err: unknown) =>
@@ -65,6 +67,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 /** Any S3-compatible server (AWS, MinIO, Ceph, s3rver...), addressed path-style. */
 export function createS3Store(opts: S3StoreOptions): ObjectStore {
+  const countRequest = opts.countRequest ?? objectStoreRequests();
   const client = new S3Client({
     endpoint: opts.endpoint,
     region: opts.region,

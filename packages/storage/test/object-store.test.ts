@@ -3,14 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { startTestS3, type TestS3 } from "@printfab/testkit";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFilesystemStore } from "../src/filesystem-store.ts";
-import { objectStoreRequestsTotal } from "../src/metrics.ts";
+import { objectStoreRequests } from "../src/metrics.ts";
 import { assertValidKey, InvalidObjectKeyError, type ObjectStore } from "../src/object-store.ts";
 import { createS3Store } from "../src/s3-store.ts";
 
+// One registry for both stores: the counter is shared, as in a process.
+const registry = new Registry();
+const countRequest = objectStoreRequests(registry);
 const requests = async (op: string) =>
-  (await objectStoreRequestsTotal.get()).values.find((v) => v.labels.op === op)?.value ?? 0;
+  (await registry.getSingleMetric("object_store_requests_total")?.get())?.values.find((v) => v.labels.op === op)
+    ?.value ?? 0;
 
 let s3: TestS3;
 let dir: string;
@@ -25,8 +30,8 @@ afterAll(async () => {
 
 // One contract, two implementations: the S3 one against a real S3 API (s3rver), the folder one on disk.
 describe.each([
-  ["s3", () => createS3Store(s3)],
-  ["filesystem", () => createFilesystemStore(join(dir, "objects"))],
+  ["s3", () => createS3Store({ ...s3, countRequest })],
+  ["filesystem", () => createFilesystemStore(join(dir, "objects"), countRequest)],
 ] as const)("%s object store", (kind, make) => {
   let store: ObjectStore;
   beforeAll(async () => {

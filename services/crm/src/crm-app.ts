@@ -10,6 +10,7 @@ import {
   type EdgeSettings,
   type HttpApp,
   type Logger,
+  type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
 import { CustomerReads } from "./customer-reads.ts";
@@ -23,6 +24,8 @@ export const CRM_SCHEMA = "crm";
 export const crmMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface CrmDeps {
+  /** The process\'s metrics registry and the platform\'s metrics in it (a registry of its own when absent). */
+  metrics?: PlatformMetrics;
   /** Client deadlines and limits (the configuration's defaults when absent). */
   edge?: EdgeSettings;
   caches: CacheFactory;
@@ -42,6 +45,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
     description: "Customers and their orders, for managers.",
     logger: deps.logger,
     edge: deps.edge,
+    metrics: deps.metrics,
     auth,
     caches,
   });

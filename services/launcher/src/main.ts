@@ -1,13 +1,5 @@
 import { parseArgs } from "node:util";
-import {
-  ConfigError,
-  collectProcessMetrics,
-  createLogger,
-  describeEnv,
-  loadConfig,
-  onShutdown,
-  type Role,
-} from "@printfab/platform";
+import { ConfigError, createLogger, describeEnv, loadConfig, onShutdown, type Role } from "@printfab/platform";
 import { DEMO_SIZES, isEmpty, seed, seedModels } from "./seed.ts";
 import { type Infrastructure, migrateServices, openInfrastructure, SERVICES, startServices } from "./system.ts";
 
@@ -58,12 +50,12 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  // CPU, memory and event-loop lag in /metrics: the benchmark reads the services' CPU from here.
-  collectProcessMetrics();
   if (config.authSecretIsDefault) logger.warn("AUTH_SECRET is unset: the embedded demo uses the development secret");
   const services = config.service === "all" ? SERVICES : [config.service];
 
   const infra = await openInfrastructure(config, logger);
+  // CPU, memory and event-loop lag in /metrics: the benchmark reads the services' CPU from here.
+  infra.metrics.collectProcessMetrics();
   await migrateServices(infra.db, config.service === "all" ? SERVICES : services);
   if (config.service === "all" && config.seed === "auto" && (await isEmpty(infra.db))) {
     logger.info(DEMO_SIZES, "first start: seeding demo data");

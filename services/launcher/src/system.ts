@@ -13,11 +13,12 @@ import {
   type Logger,
   migrate,
   openDatabase,
+  PlatformMetrics,
   readMigrations,
   type ServiceName,
 } from "@printfab/platform";
 import { createShopApp, SHOP_SCHEMA, shopMigrationsDir } from "@printfab/shop";
-import { createFilesystemStore, createS3Store, type ObjectStore } from "@printfab/storage";
+import { createFilesystemStore, createS3Store, type ObjectStore, objectStoreRequests } from "@printfab/storage";
 
 export const SERVICES: readonly ServiceName[] = ["shop", "crm", "mes"];
 
@@ -28,6 +29,8 @@ const MIGRATIONS: Record<ServiceName, { schema: string; dir: string }> = {
 };
 
 export interface Infrastructure {
+  /** The process's metrics registry, shared by its services, database, store and caches. */
+  metrics: PlatformMetrics;
   caches: CacheFactory;
   db: Database;
   objectStore: ObjectStore;
@@ -38,8 +41,12 @@ export interface Infrastructure {
 
 /** Opens the database and the object store that the configuration names, ready for use. */
 export async function openInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
-  const db = await openDatabase(config, "launcher");
-  const objectStore = config.s3 ? createS3Store(config.s3) : createFilesystemStore(join(config.dataDir, "objects"));
+  const metrics = new PlatformMetrics();
+  const db = await openDatabase(config, "launcher", metrics);
+  const countRequest = objectStoreRequests(metrics.registry);
+  const objectStore = config.s3
+    ? createS3Store({ ...config.s3, countRequest })
+    : createFilesystemStore(join(config.dataDir, "objects"), countRequest);
   try {
     await objectStore.ensureReady();
   } catch (err) {
@@ -52,8 +59,9 @@ export async function openInfrastructure(config: Config, logger: Logger): Promis
     maxTriangles: config.meshMaxTriangles,
     maxUncompressedBytes: config.meshMaxUncompressedBytes,
   });
-  const caches = await createCacheFactory(config, logger);
+  const caches = await createCacheFactory(config, logger, { registry: metrics.registry });
   return {
+    metrics,
     caches,
     db,
     objectStore,
@@ -88,6 +96,7 @@ export async function createServiceApp(
     caches: infra.caches,
     ttl: config.ttl,
     edge: config.edge,
+    metrics: infra.metrics,
   };
   const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
   switch (name) {

@@ -11,6 +11,7 @@ import {
   type EdgeSettings,
   type HttpApp,
   type Logger,
+  type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
 import { ModelReads } from "./model-reads.ts";
@@ -25,6 +26,8 @@ export const MES_SCHEMA = "mes";
 export const mesMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface MesDeps {
+  /** The process\'s metrics registry and the platform\'s metrics in it (a registry of its own when absent). */
+  metrics?: PlatformMetrics;
   /** Client deadlines and limits (the configuration's defaults when absent). */
   edge?: EdgeSettings;
   caches: CacheFactory;
@@ -47,6 +50,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     description: "Production: the order queue and the order status lifecycle.",
     logger: deps.logger,
     edge: deps.edge,
+    metrics: deps.metrics,
     auth,
     caches,
   });
@@ -60,6 +64,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     caches,
     deps.logger.child({ service: "mes", component: "outbox" }),
     deps.relay?.intervalMs,
+    deps.metrics?.registry,
   );
   if (deps.relay) {
     relay.start();

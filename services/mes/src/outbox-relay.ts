@@ -1,7 +1,7 @@
 import type { Cache } from "@printfab/cache";
 import { CACHE_PREFIX, CRM_ORDER_LISTS_TAG, orderKey, shopOrderKey } from "@printfab/contracts";
 import type { CacheFactory, Database, Logger, Queryable } from "@printfab/platform";
-import { Gauge, Histogram, register } from "prom-client";
+import { Gauge, Histogram, Registry } from "prom-client";
 
 /** What an order status change must evict, in every service that shows the order. */
 export interface OrderChanged {
@@ -9,16 +9,22 @@ export interface OrderChanged {
   customerId: number;
 }
 
-const lag =
-  (register.getSingleMetric("outbox_relay_lag_seconds") as Histogram | undefined) ??
-  new Histogram({
-    name: "outbox_relay_lag_seconds",
-    help: "Time from an outbox row's commit to its invalidations being delivered",
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-  });
-const pending =
-  (register.getSingleMetric("outbox_pending") as Gauge | undefined) ??
-  new Gauge({ name: "outbox_pending", help: "Outbox rows not yet delivered (as of the relay's last pass)" });
+/** The relay's own metrics, in the process's registry. */
+function relayMetrics(registry: Registry) {
+  return {
+    lag: new Histogram({
+      name: "outbox_relay_lag_seconds",
+      help: "Time from an outbox row's commit to its invalidations being delivered",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    pending: new Gauge({
+      name: "outbox_pending",
+      help: "Outbox rows not yet delivered (as of the relay's last pass)",
+      registers: [registry],
+    }),
+  };
+}
 
 /** Writes the invalidation of an order change into the outbox, inside the change's own transaction. */
 export async function recordOrderChanged(tx: Queryable, change: OrderChanged): Promise<number> {
@@ -44,9 +50,16 @@ export class OutboxRelay {
     private readonly caches: { mes: Cache; crm: Cache; shop: Cache },
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    private readonly metrics: ReturnType<typeof relayMetrics>,
   ) {}
 
-  static async create(db: Database, factory: CacheFactory, logger: Logger, intervalMs = 250): Promise<OutboxRelay> {
+  static async create(
+    db: Database,
+    factory: CacheFactory,
+    logger: Logger,
+    intervalMs = 250,
+    registry = new Registry(),
+  ): Promise<OutboxRelay> {
     // Invalidation handles only: L1 off, they never read.
     const handle = (name: string, prefix: string) => factory.create(name, prefix, { l1MaxBytes: 0 });
     return new OutboxRelay(
@@ -58,6 +71,7 @@ export class OutboxRelay {
       },
       logger,
       intervalMs,
+      relayMetrics(registry),
     );
   }
 
@@ -112,7 +126,7 @@ export class OutboxRelay {
         try {
           await this.#evict(payload);
           await tx.query("DELETE FROM mes.outbox WHERE id = $1", [row.id]);
-          lag.observe((Date.now() - row.created_at.getTime()) / 1000);
+          this.metrics.lag.observe((Date.now() - row.created_at.getTime()) / 1000);
           ok++;
         } catch (err) {
           const backoffMs = Math.min(30_000, 100 * 2 ** Math.min(row.attempts, 10));
@@ -129,8 +143,9 @@ export class OutboxRelay {
       return { ok, found: rows.length };
     });
     // Counting costs a query: only after a pass that had work (an empty pass means nothing is due).
-    if (delivered.found === 0) pending.set(0);
-    else pending.set((await this.db.query<{ n: number }>("SELECT count(*) AS n FROM mes.outbox"))[0]?.n ?? 0);
+    if (delivered.found === 0) this.metrics.pending.set(0);
+    else
+      this.metrics.pending.set((await this.db.query<{ n: number }>("SELECT count(*) AS n FROM mes.outbox"))[0]?.n ?? 0);
     return delivered.ok;
   }
 

@@ -12,6 +12,7 @@ import {
   type EdgeSettings,
   type HttpApp,
   type Logger,
+  type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
@@ -30,6 +31,8 @@ export const SHOP_SCHEMA = "shop";
 export const shopMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface ShopDeps {
+  /** The process\'s metrics registry and the platform\'s metrics in it (a registry of its own when absent). */
+  metrics?: PlatformMetrics;
   /** Client deadlines and limits (the configuration's defaults when absent). */
   edge?: EdgeSettings;
   caches: CacheFactory;
@@ -55,6 +58,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     description: "The public catalogue, and customers' orders.",
     logger: deps.logger,
     edge: deps.edge,
+    metrics: deps.metrics,
     auth,
     caches,
   });
