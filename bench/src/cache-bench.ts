@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import KeyvRedis from "@keyv/redis";
-import { Cache, connectRedis, createRedisL2, KeySpace, waitUntilReady } from "@printfab/cache";
+import { type CacheBackend, connectCacheBackend } from "@printfab/cache";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import { redisDriver } from "bentocache/drivers/redis";
@@ -29,18 +29,12 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
   const rows: Array<[string, string, Measurement]> = [];
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
+  // Each measurement gets a backend of its own (connections, breaker, heartbeat), closed at the end.
+  const backends: CacheBackend[] = [];
   const ours = async (l1: boolean, prefix: string) => {
-    const client = connectRedis({ url: opts.redisUrl, commandTimeoutMs: 1000 });
-    const sub = connectRedis({ url: opts.redisUrl });
-    await Promise.all([waitUntilReady(client), waitUntilReady(sub)]);
-    const cache = new Cache({
-      name: "bench",
-      l2: createRedisL2(client, sub, new KeySpace(prefix)),
-      l1MaxBytes: l1 ? 64 << 20 : 0,
-      defaults: { ttl: 3_600_000 },
-    });
-    await cache.connect();
-    return cache;
+    const backend = await connectCacheBackend({ url: opts.redisUrl, commandTimeoutMs: 1000 });
+    backends.push(backend);
+    return backend.createCache({ name: "bench", prefix, l1MaxBytes: l1 ? 64 << 20 : 0, defaults: { ttl: 3_600_000 } });
   };
   const load = (i: number) => async () => value(i % KEYS);
   /** BentoCache on the same Redis, with its memory L1 or L2 only. */
@@ -158,6 +152,7 @@ export async function runCacheBench(opts: { redisUrl: string; seconds: number; o
     ]);
     await cm.disconnect();
   }
+  await Promise.all(backends.map((b) => b.close()));
   redis.disconnect();
 
   const byScenario = (scenario: string, lib: string) => rows.find((r) => r[0] === scenario && r[1] === lib)?.[2];

@@ -1,4 +1,4 @@
-import { Cache, connectRedis, createRedisL2, KeySpace, waitUntilReady } from "@printfab/cache";
+import { type Cache, connectCacheBackend } from "@printfab/cache";
 import pg from "pg";
 import { percentile } from "../stats.ts";
 import { zipf } from "./zipf.ts";
@@ -36,20 +36,22 @@ export async function runStrategies(opts: {
   const rows: StrategyRow[] = [];
   for (const strategy of STRATEGIES) {
     const prefix = `bstrat${Date.now().toString(36)}${rows.length}`;
+    // Two processes' worth: a backend (connections, breaker, heartbeat) each.
+    const backends = [
+      await connectCacheBackend({ url: opts.redisUrl, commandTimeoutMs: 1000 }),
+      await connectCacheBackend({ url: opts.redisUrl, commandTimeoutMs: 1000 }),
+    ];
     const caches: Cache[] = [];
-    for (let i = 0; i < 2; i++) {
-      const client = connectRedis({ url: opts.redisUrl, commandTimeoutMs: 1000 });
-      const sub = connectRedis({ url: opts.redisUrl });
-      await Promise.all([waitUntilReady(client), waitUntilReady(sub)]);
-      const cache = new Cache({
-        name: "strategy",
-        l2: createRedisL2(client, sub, new KeySpace(prefix)),
-        // L2 only, as the services cache order status: the strategies differ in what a write does.
-        l1MaxBytes: 0,
-        defaults: { ttl: TTL_MS, refreshAhead: strategy === "refresh-ahead (TTL)" ? 1 : 0 },
-      });
-      await cache.connect();
-      caches.push(cache);
+    for (const backend of backends) {
+      caches.push(
+        await backend.createCache({
+          name: "strategy",
+          prefix,
+          // L2 only, as the services cache order status: the strategies differ in what a write does.
+          l1MaxBytes: 0,
+          defaults: { ttl: TTL_MS, refreshAhead: strategy === "refresh-ahead (TTL)" ? 1 : 0 },
+        }),
+      );
     }
     let queries = 0;
     let reads = 0;
@@ -104,7 +106,7 @@ export async function runStrategies(opts: {
       writeP50Ms: Math.round(percentile(writeMs, 50) * 100) / 100,
       writeP99Ms: Math.round(percentile(writeMs, 99) * 100) / 100,
     });
-    await Promise.all(caches.map((c) => c.close()));
+    await Promise.all(backends.map((b) => b.close()));
   }
   await pool.query("DROP TABLE bench.items");
   await pool.end();
