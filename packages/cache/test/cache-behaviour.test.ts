@@ -143,6 +143,7 @@ describe.each(["redis", "memory"] as Tier[])("Cache over %s L2", (tier) => {
       )
       .catch((e) => e);
     expect(err).toBeInstanceOf(LoaderTimeoutError);
+    expect((err as LoaderTimeoutError).code).toBe("loader_timeout");
     expect(aborted).toBe(true);
     expect(await a.getOrLoad("h", async () => "later")).toBe("later");
   });

@@ -49,6 +49,7 @@ describe("Redis faults", () => {
     // During the outage every read is answered (by the loader), fast, and writes are not lost.
     db.set("b", "v2");
     await expect(p1.invalidate(["b"])).rejects.toBeInstanceOf(CacheUnavailableError);
+    await expect(p1.invalidate(["b"])).rejects.toMatchObject({ code: "cache_unavailable" });
     for (let i = 0; i < 20; i++) {
       for (const p of [p1, p2]) {
         const res = await timed(p.getOrLoad("b", load("b")));

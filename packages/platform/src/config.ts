@@ -75,6 +75,8 @@ export interface EdgeSettings {
 }
 
 export class ConfigError extends Error {
+  readonly code = "invalid_config";
+
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";

@@ -38,7 +38,10 @@ export function assertValidKey(key: string): void {
   }
 }
 
+/** A key that is not a plain relative path (traversal, control characters, too long). */
 export class InvalidObjectKeyError extends Error {
+  readonly code = "invalid_object_key";
+
   constructor(key: string) {
     super(`invalid object key: ${JSON.stringify(key.slice(0, 80))}`);
     this.name = "InvalidObjectKeyError";
