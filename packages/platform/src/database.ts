@@ -1,3 +1,4 @@
+import { isSocketError } from "@printfab/storage";
 import type { Counter } from "prom-client";
 import { DependencyUnavailableError } from "./errors.ts";
 import { PlatformMetrics } from "./metrics.ts";
@@ -88,16 +89,6 @@ export class Database implements Queryable {
   }
 }
 
-// Node's socket errors that mean the server cannot be reached, or the connection to it was lost.
-const SOCKET_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
 // SQLSTATEs of a server that is going away, full or too slow: admin_shutdown, crash_shutdown,
 // cannot_connect_now, too_many_connections, query_canceled (our statement_timeout). Class 08
 // (connection_exception) is matched by its prefix.
@@ -114,7 +105,7 @@ const PG_CONNECTION_MESSAGE =
 function isConnectionFailure(err: unknown): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === "string") {
-    if (SOCKET_ERRORS.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+    if (isSocketError(err) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
   }
   return typeof message === "string" && PG_CONNECTION_MESSAGE.test(message);
 }

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { type CountRequest, objectStoreRequests } from "./metrics.ts";
 import { assertValidKey, type ObjectStore, ObjectStoreUnavailableError } from "./object-store.ts";
+import { isSocketError } from "./socket-errors.ts";
 
 export interface S3StoreOptions {
   endpoint: string;
@@ -31,23 +32,11 @@ const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException &&
   (err.$metadata.httpStatusCode === 404 || err.name === "NoSuchKey" || err.name === "NotFound");
 
-// Node's socket errors of a server that cannot be reached or dropped the connection.
-const SOCKET_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-
 /** True when the store failed rather than the request: unreachable, too slow, or a 5xx (503 SlowDown). */
 function isStoreUnavailable(err: unknown): boolean {
   if (err instanceof S3ServiceException) return (err.$metadata.httpStatusCode ?? 0) >= 500;
-  const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown };
   // The SDK's request handler names its connect and socket timeouts TimeoutError.
-  return name === "TimeoutError" || (typeof code === "string" && SOCKET_ERRORS.has(code));
+  return (err as { name?: unknown } | null)?.name === "TimeoutError" || isSocketError(err);
 }
 
 /** The SDK's answer, with an outage turned into ObjectStoreUnavailableError; a 404 and the rest as they are. */
