@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAttacksCli } from "./attacks/cli.ts";
 import { runCacheBench } from "./cache-bench.ts";
+import { runFaultsBench } from "./faults/faults-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
 import { runSystemBench } from "./system/system-bench.ts";
 
@@ -20,6 +21,9 @@ Suites:
   mesh    a generated 1,000,000-triangle STL: parse, measure, preview, beside three's STLLoader
   attacks hostile requests against a running system on 127.0.0.1: a Markdown table of what each got
           (its own options: npm run bench -- attacks --help)
+  faults  Redis frozen and killed, a half-open bus, PostgreSQL and S3 hung, a SIGTERM, each under load on
+          processes over a private database (TEST_POSTGRES_URL's server), s3rver and redis-server: errors,
+          stale reads, lost writes, recovery. --quick: shorter scenarios
 
 Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
 `;
@@ -56,6 +60,13 @@ switch (suite) {
     break;
   case "mesh":
     await runMeshBench({ repeats: values.quick ? 1 : 3, out });
+    break;
+  case "faults":
+    await runFaultsBench({
+      quick: values.quick ?? false,
+      out,
+      resultsDir: fileURLToPath(new URL("../results", import.meta.url)),
+    });
     break;
   default:
     process.stderr.write(`unknown suite '${suite}'\n${HELP}`);

@@ -1,0 +1,104 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { table } from "../stats.ts";
+import type { Audit } from "./audit.ts";
+import { type FaultFigures, HEALED_WITHIN_MS } from "./summary.ts";
+
+export interface FaultRow {
+  fault: string;
+  figures: FaultFigures;
+  audit: Audit;
+  /** Whether every service answered /health "ok" again before the next scenario. */
+  recovered: boolean;
+  note?: string;
+}
+
+export interface FaultsResults {
+  startedAt: string;
+  quick: boolean;
+  timeline: { warmMs: number; faultMs: number; afterMs: number };
+  rows: FaultRow[];
+}
+
+const n = (v: number) => v.toLocaleString("en-US");
+
+/** The terminal and Markdown table: one row per fault. */
+export function faultsTable(r: FaultsResults): string {
+  return table(
+    [
+      "fault",
+      "requests",
+      "errors",
+      "resets",
+      "stale reads",
+      `stale > ${HEALED_WITHIN_MS} ms after healing`,
+      "lost acked writes",
+      "stale at end",
+      "recovered in (ms)",
+      "slowest answer in fault (ms)",
+    ],
+    r.rows.map(({ fault, figures: f, audit: a, recovered }) => [
+      fault,
+      n(f.requests),
+      n(f.errors),
+      n(f.resets),
+      n(f.staleReads),
+      n(f.staleLate),
+      n(a.lostWrites),
+      n(a.staleAtEnd),
+      recovered ? n(f.recoverMs) : `${n(f.recoverMs)} (not healthy after)`,
+      n(f.slowestDuringFaultMs),
+    ]),
+  );
+}
+
+function details(r: FaultsResults): string[] {
+  return r.rows.flatMap(({ fault, figures: f, audit: a, note }) => {
+    const errors = Object.entries(f.errorsBy)
+      .map(([k, v]) => `${k} x${v}`)
+      .join(", ");
+    const stale = Object.entries(f.staleBy)
+      .map(
+        ([k, v]) =>
+          `${k} x${v.count} (the last ${v.lastAfterHealMs} ms after healing; begun at most ${v.maxMissedByMs} ms after the write it missed)`,
+      )
+      .join(", ");
+    const lines = [`- **${fault}**: ${n(f.reads)} reads, ${n(f.writesAcked)} acknowledged writes`];
+    if (f.slowestDuringFault) lines.push(`  - slowest answer in the fault: ${f.slowestDuringFault}`);
+    if (errors) lines.push(`  - failures: ${errors}`);
+    if (stale) lines.push(`  - stale reads: ${stale}`);
+    if (a.staleViews.length) lines.push(`  - still stale at the end: ${a.staleViews.slice(0, 5).join("; ")}`);
+    if (note) lines.push(`  - ${note}`);
+    return lines;
+  });
+}
+
+/** Writes bench/reports/faults.md and the raw figures to bench/results/; returns the table. */
+export async function writeFaultsReport(r: FaultsResults, out: string, resultsDir: string): Promise<string> {
+  const t = faultsTable(r);
+  const { warmMs, faultMs, afterMs } = r.timeline;
+  const md = [
+    "# Fresh under faults",
+    "",
+    `Run of ${r.startedAt}${r.quick ? " (--quick)" : ""}: \`npm run bench -- faults\`. MES, CRM and two Shops run as`,
+    "processes on 127.0.0.1 over a fresh PostgreSQL database (2,000 products, 4,000 orders), s3rver and a",
+    "private redis-server; PostgreSQL and S3 are reached through a fault proxy, and Shop B reaches Redis through",
+    "one of its own. Readers load product pages, the first list page and previews on both Shops, and orders",
+    "in the Shop, the CRM and MES; a manager re-prices 40 products through either Shop and an operator moves",
+    `orders forward in MES. Each scenario: ${warmMs} ms of load, the fault for ${faultMs} ms, ${afterMs} ms after it`,
+    "healed. DATABASE_TIMEOUT_MS and S3_TIMEOUT_MS are 1000.",
+    "",
+    "A stale read began after a write was acknowledged and saw an older value. Lost acked writes: acknowledged",
+    "values PostgreSQL does not hold. Stale at end: pages that still disagree with PostgreSQL once the load",
+    "stopped. Recovered in: from healing to the end of the last failed or stale request begun after it.",
+    "Resets: requests whose connection was reset (ECONNRESET, or closed under them).",
+    "",
+    t,
+    "",
+    ...details(r),
+    "",
+  ].join("\n");
+  await writeFile(join(out, "faults.md"), md);
+  await writeFile(join(resultsDir, `faults-${r.startedAt.replace(/[:.]/g, "-")}.json`), JSON.stringify(r, null, 2));
+  return t;
+}
