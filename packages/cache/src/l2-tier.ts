@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { BreakerState } from "./circuit-breaker.ts";
+import { BypassedError } from "./errors.ts";
 import type { InvalidationUnit } from "./journal.ts";
 import type { BusMessage, L2Driver, L2Read } from "./l2-driver.ts";
 import type { RemoteTier, TierEvents } from "./remote-tier.ts";
@@ -85,7 +86,13 @@ export class RemoteL2Tier implements L2Tier {
     const d = this.driver;
     return this.tier
       .call("lease", () => Promise.all([d.readVersion(k), d.acquireLease(k, token, ttlMs, unlessFilled)]))
-      .catch(() => undefined);
+      .catch((err) => {
+        // A lease sent into a frozen Redis is taken when it thaws, and nobody would fill or release it:
+        // the key's readers would wait out its TTL. Its release follows it on the same connection,
+        // outside the breaker, so Redis drops it right after taking it.
+        if (!(err instanceof BypassedError)) d.releaseLease(k, token).catch(() => undefined);
+        return undefined;
+      });
   }
 
   async fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined) {

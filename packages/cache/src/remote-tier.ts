@@ -38,6 +38,9 @@ export interface TierHealth {
  * disagree (they once had a breaker each: a cache that only invalidates kept deferring while readers had
  * closed theirs and read entries it still owed invalidations for).
  */
+/** How often owed invalidations are retried: well inside the 250 ms the recovery bound allows. */
+const REPLAY_EVERY_MS = 50;
+
 export class RemoteTier {
   readonly id = randomBytes(8).toString("hex");
   readonly events = new EventEmitter<TierEvents>().setMaxListeners(0);
@@ -46,6 +49,7 @@ export class RemoteTier {
   readonly #heartbeat: BusHeartbeat | undefined;
   readonly #deadlineMs: number;
   #leaveBeats: (() => void) | undefined;
+  #replayTimer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
 
   constructor(
@@ -149,12 +153,33 @@ export class RemoteTier {
       await this.call(operation, write);
     } catch (err) {
       this.#journal.remember(driver, unit);
+      this.#replayWhileOwed();
       throw new CacheUnavailableError(operation, err);
     }
   }
 
+  /**
+   * While invalidations are owed, tries to deliver them every REPLAY_EVERY_MS, through an open breaker as
+   * a beat would: readers in other processes may meet the old entries until they land, so recovery must
+   * not wait for the next request or beat.
+   */
+  #replayWhileOwed(): void {
+    if (this.#replayTimer) return;
+    this.#replayTimer = setInterval(() => {
+      if (this.#journal.empty) {
+        clearInterval(this.#replayTimer);
+        this.#replayTimer = undefined;
+        return;
+      }
+      this.call("replay", async () => {}, true).catch(() => undefined);
+    }, REPLAY_EVERY_MS);
+    this.#replayTimer.unref();
+  }
+
   /** Stops beating; the connection is closed by whoever made it (the backend, or a cache's own driver). */
   close(): void {
+    clearInterval(this.#replayTimer);
+    this.#replayTimer = undefined;
     this.#heartbeat?.stop();
     this.#leaveBeats?.();
     this.#leaveBeats = undefined;

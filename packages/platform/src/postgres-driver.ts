@@ -1,3 +1,4 @@
+import { isSocketError } from "@printfab/storage";
 import pg from "pg";
 import type { DatabaseDriver, Row } from "./database.ts";
 
@@ -12,19 +13,22 @@ const types = {
   },
 };
 
+/** pg's own words for a connection that can no longer be trusted: gone, or silent past query_timeout. */
+const CONNECTION_LOST = /^Query read timeout|^Connection terminated|not queryable/;
+
 /**
- * A pool whose every wait has a deadline: connecting, each statement on the server (`statement_timeout`,
- * which leaves the connection usable), and each query on the client too (`query_timeout`, a little later:
- * a server that went silent never cancels anything). TCP keepalive notices a peer that vanished.
+ * A pool whose every wait has a deadline: connecting, each statement on the client (`query_timeout`: a
+ * server that went silent never cancels anything) and, a little sooner, on the server
+ * (`statement_timeout`, which leaves the connection usable). TCP keepalive notices a peer that vanished.
  */
 export function createPostgresDriver(url: string, poolSize: number, timeoutMs = 5000): DatabaseDriver {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     types,
-    connectionTimeoutMillis: Math.min(3000, timeoutMs),
-    statement_timeout: timeoutMs,
-    query_timeout: timeoutMs + 1000,
+    connectionTimeoutMillis: Math.min(2000, timeoutMs),
+    statement_timeout: Math.max(50, timeoutMs - Math.min(250, timeoutMs / 4)),
+    query_timeout: timeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 5000,
     idleTimeoutMillis: 30_000,
@@ -59,7 +63,10 @@ export function createPostgresDriver(url: string, poolSize: number, timeoutMs = 
         await client.query("COMMIT");
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => {});
+        // On a lost or silent connection a ROLLBACK would wait out its own deadline behind the failed
+        // statement; the server rolls back when the connection is dropped, so drop it instead.
+        if (lost || CONNECTION_LOST.test((err as Error).message ?? "") || isSocketError(err)) lost ??= err as Error;
+        else await client.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
         client.removeListener("error", onError);
