@@ -49,6 +49,22 @@ export interface L2Tier {
 }
 
 /** A cache's key space on a remote tier; with `ownsTier`, the cache starts and closes the tier. */
+/**
+ * A lease whose answer never came may still be taken: sent into a frozen Redis, it runs when Redis thaws,
+ * even from a connection dropped meanwhile, and nobody would fill or release it (the key's readers would
+ * wait out its TTL). Its token-matched release is sent outside the breaker, and again every 50 ms until
+ * one lands on a working connection or the lease would have expired anyway.
+ */
+function releaseGhost(driver: L2Driver, k: string, token: string, ttlMs: number): void {
+  const until = Date.now() + ttlMs;
+  const attempt = () => {
+    driver.releaseLease(k, token).catch(() => {
+      if (Date.now() < until) setTimeout(attempt, 50).unref();
+    });
+  };
+  attempt();
+}
+
 export class RemoteL2Tier implements L2Tier {
   readonly present = true;
 
@@ -87,10 +103,7 @@ export class RemoteL2Tier implements L2Tier {
     return this.tier
       .call("lease", () => Promise.all([d.readVersion(k), d.acquireLease(k, token, ttlMs, unlessFilled)]))
       .catch((err) => {
-        // A lease sent into a frozen Redis is taken when it thaws, and nobody would fill or release it:
-        // the key's readers would wait out its TTL. Its release follows it on the same connection,
-        // outside the breaker, so Redis drops it right after taking it.
-        if (!(err instanceof BypassedError)) d.releaseLease(k, token).catch(() => undefined);
+        if (!(err instanceof BypassedError)) releaseGhost(d, k, token, ttlMs);
         return undefined;
       });
   }
