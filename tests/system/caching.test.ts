@@ -152,7 +152,7 @@ describe("order status, everywhere it is shown", () => {
 
   it("never answers one customer from another's cached order", async () => {
     const orders = (await sys.call(`${sys.urls.mes}/orders?limit=100`, { token: sys.token("operator") })).body
-      .items as Array<{ id: number; customerId: number }>;
+      .items as Array<{ id: number; customerId: number; status: string }>;
     const a = orders.find((o) => o.customerId === 1) as { id: number };
     const tokenA = sys.token("customer", "1");
     const tokenB = sys.token("customer", "2");
@@ -163,6 +163,26 @@ describe("order status, everywhere it is shown", () => {
       expect(JSON.stringify(b.body)).not.toMatch(/totalCents/);
     }
     expect((await sys.call(`${sys.urls.crm}/customers/1`, { token: tokenB })).status).toBe(404);
+  });
+
+  it("shares one entry per order between services and customers, and checks whose it is on every read", async () => {
+    const orders = (await sys.call(`${sys.urls.mes}/orders?customerId=1&limit=100`, { token: sys.token("operator") }))
+      .body.items as Array<{ id: number; status: string }>;
+    // Moved by operators (history "by" holds their logins), and read by nobody yet.
+    const order = orders.filter((o) => o.status !== "created").at(-1) as { id: number };
+    const shop = (customer: string) =>
+      sys.call(`${sys.urls.shop}/orders/${order.id}`, { token: sys.token("customer", customer) });
+    // Another customer's request is the one that loads the shared entry: it is still answered as missing.
+    const other = await shop("2");
+    expect([other.status, JSON.stringify(other.body)]).toEqual([404, expect.not.stringMatching(/totalCents/)]);
+    const own = await shop("1");
+    expect([own.status, own.headers.get("cache-status")]).toEqual([200, expect.stringMatching(/^shop; hit/)]);
+    // The entry is the order as MES answers it; the customer's view hides the operators' logins.
+    expect(new Set(own.body.history.map((h: { by: string }) => h.by))).toEqual(new Set(["customer", "printfab"]));
+    const staff = await sys.call(`${sys.urls.crm}/orders/${order.id}`, { token: sys.token("manager") });
+    expect(staff.headers.get("cache-status")).toMatch(/^crm; hit/);
+    expect(JSON.stringify(staff.body.history)).toMatch(/operator:seed/);
+    expect((await shop("2")).status).toBe(404);
   });
 });
 

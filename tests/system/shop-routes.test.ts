@@ -179,6 +179,10 @@ describe("Shop orders", () => {
     const other = await sys.call(url(`/orders/${order.id}`), { token: sys.token("customer", "3") });
     expect(other.status).toBe(404);
     expect(JSON.stringify(other.body)).not.toMatch(/productName|totalCents/);
+    // The order's cached entry is shared (the other customer's request loaded it): whose it is, is checked
+    // on every read, before and after its owner's.
+    expect((await sys.call(url(`/orders/${order.id}`), { token: sys.token("customer", "2") })).status).toBe(200);
+    expect((await sys.call(url(`/orders/${order.id}`), { token: sys.token("customer", "3") })).status).toBe(404);
     expect((await sys.call(url("/orders/999999"), { token: sys.token("customer", "3") })).status).toBe(404);
     expect((await sys.call(url(`/orders/${order.id}`), { token: manager })).status).toBe(403);
     expect((await sys.call(url(`/orders/${order.id}`))).status).toBe(401);

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import type { CustomerChanged } from "@printfab/contracts";
 import { connectMes } from "@printfab/mes-client";
 import {
   type Auth,
@@ -6,6 +7,7 @@ import {
   type Config,
   cacheTtls,
   createHttpApp,
+  createServiceOutbox,
   type Database,
   type EdgeSettings,
   type HttpApp,
@@ -30,6 +32,8 @@ export interface CrmDeps {
   edge?: EdgeSettings;
   caches: CacheFactory;
   ttl: Config["ttl"];
+  /** Run the outbox relay in this instance (every CRM instance may). */
+  relay?: { intervalMs: number };
   db: Database;
   auth: Auth;
   logger: Logger;
@@ -53,10 +57,11 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
 
   const ttl = cacheTtls(deps.ttl);
   const store = new CustomerStore(deps.db);
-  const customers = await CustomerReads.create(caches, ttl, store, app.log);
+  const customers = await CustomerReads.create(caches, ttl, store);
+  const outbox = createServiceOutbox(app, "crm", deps, (event: CustomerChanged) => customers.customerChanged(event));
   const orders = await OrderReads.create(caches, ttl, connectMes("crm", deps).orders);
 
-  await app.register(customerRoutes, { auth, customers, writes: new CustomerWrites(store, customers) });
+  await app.register(customerRoutes, { auth, customers, writes: new CustomerWrites(store, outbox) });
   await app.register(orderRoutes, { auth, customers, orders });
   return app;
 }

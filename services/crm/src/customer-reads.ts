@@ -1,12 +1,6 @@
 import type { Cache, CacheResult } from "@printfab/cache";
-import { CACHE_PREFIX, type Customer } from "@printfab/contracts";
-import {
-  type CacheFactory,
-  type CacheTtls,
-  invalidateAfterCommit,
-  type Logger,
-  type Principal,
-} from "@printfab/platform";
+import { CACHE_PREFIX, type Customer, type CustomerChanged } from "@printfab/contracts";
+import type { CacheFactory, CacheTtls, Principal } from "@printfab/platform";
 import type { CustomerStore } from "./customer-store.ts";
 import { assertOwnProfile } from "./profile-access.ts";
 
@@ -15,27 +9,16 @@ const NEGATIVE_TTL_MS = 5000;
 
 const customerKey = (id: number) => `customer:${id}`;
 
-/** Customer profiles through the cache, by id; evicted when a profile changes. */
+/** Customer profiles through the cache, by id; evicted by the CRM's outbox when a profile changes. */
 export class CustomerReads {
   private constructor(
     private readonly cache: Cache,
     private readonly store: CustomerStore,
     private readonly ttlMs: number,
-    private readonly log: Logger,
   ) {}
 
-  static async create(
-    factory: CacheFactory,
-    ttl: CacheTtls,
-    store: CustomerStore,
-    log: Logger,
-  ): Promise<CustomerReads> {
-    return new CustomerReads(
-      await factory.create("crm_customers", CACHE_PREFIX.crmCustomers),
-      store,
-      ttl.customer,
-      log,
-    );
+  static async create(factory: CacheFactory, ttl: CacheTtls, store: CustomerStore): Promise<CustomerReads> {
+    return new CustomerReads(await factory.create("crm_customers", CACHE_PREFIX.crmCustomers), store, ttl.customer);
   }
 
   /** A profile as `principal` may see it. The ownership check comes first: the key is the profile's own id. */
@@ -51,8 +34,8 @@ export class CustomerReads {
     });
   }
 
-  /** After a profile's change was committed. */
-  customerChanged(id: number): Promise<void> {
-    return invalidateAfterCommit(this.log, "customer", this.cache.invalidate([customerKey(id)]));
+  /** Delivers `customer.changed` (the outbox's fast path and relay): the cached profile goes. */
+  customerChanged({ id }: CustomerChanged): Promise<void> {
+    return this.cache.invalidate({ keys: [customerKey(id)] });
   }
 }

@@ -1,5 +1,5 @@
-import type { Customer, CustomerPatch } from "@printfab/contracts";
-import { conflict, type Database, isUniqueViolation } from "@printfab/platform";
+import type { Customer, CustomerChanged, CustomerPatch } from "@printfab/contracts";
+import { type Committed, conflict, type Database, isUniqueViolation, recordEvent } from "@printfab/platform";
 
 interface CustomerRow {
   id: number;
@@ -22,7 +22,10 @@ const toCustomer = (r: CustomerRow): Customer => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-/** The CRM's customers: the one place their SQL lives. `getCustomer` is the read a cache wraps. */
+/**
+ * The CRM's customers: the one place their SQL lives. `getCustomer` is the read a cache wraps; a change
+ * commits its `customer.changed` event (outbox) with the row.
+ */
 export class CustomerStore {
   constructor(private readonly db: Database) {}
 
@@ -31,7 +34,8 @@ export class CustomerStore {
     return row ? toCustomer(row) : null;
   }
 
-  async updateCustomer(id: number, patch: CustomerPatch): Promise<Customer | null> {
+  /** Null when there is no such customer (and nothing is recorded). */
+  async updateCustomer(id: number, patch: CustomerPatch): Promise<Committed<Customer, CustomerChanged> | null> {
     const sets: string[] = [];
     const params: unknown[] = [id];
     for (const column of PATCH_COLUMNS) {
@@ -40,11 +44,14 @@ export class CustomerStore {
       sets.push(`${column} = $${params.length}`);
     }
     try {
-      const [row] = await this.db.query<CustomerRow>(
-        `UPDATE crm.customers SET ${sets.join(", ")}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-        params,
-      );
-      return row ? toCustomer(row) : null;
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx.query<CustomerRow>(
+          `UPDATE crm.customers SET ${sets.join(", ")}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+          params,
+        );
+        if (!row) return null;
+        return { value: toCustomer(row), event: await recordEvent(tx, "crm", { type: "customer.changed", id }) };
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict("email_taken", "another customer has this email address");
       throw err;

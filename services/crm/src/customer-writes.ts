@@ -1,14 +1,16 @@
-import type { Customer, CustomerPatch } from "@printfab/contracts";
-import { notFound, type Principal } from "@printfab/platform";
-import type { CustomerReads } from "./customer-reads.ts";
+import type { Customer, CustomerChanged, CustomerPatch } from "@printfab/contracts";
+import { notFound, type OutboxRelay, type Principal } from "@printfab/platform";
 import type { CustomerStore } from "./customer-store.ts";
 import { assertKeepsEmail, assertOwnProfile } from "./profile-access.ts";
 
-/** Changes to customer profiles, by a manager or by that customer; the cached profile goes after the commit. */
+/**
+ * Changes to customer profiles, by a manager or by that customer. Each commits its `customer.changed`
+ * event with the row, and the outbox delivers it (the cached profile goes) before the change is acknowledged.
+ */
 export class CustomerWrites {
   constructor(
     private readonly store: CustomerStore,
-    private readonly reads: CustomerReads,
+    private readonly outbox: OutboxRelay<CustomerChanged>,
   ) {}
 
   async updateProfile(principal: Principal, id: number, patch: CustomerPatch): Promise<Customer> {
@@ -16,9 +18,8 @@ export class CustomerWrites {
     if (principal.role === "customer" && patch.email !== undefined) {
       assertKeepsEmail(await this.store.getCustomer(id), patch.email);
     }
-    const customer = await this.store.updateCustomer(id, patch);
-    if (!customer) throw notFound(`customer ${id}`);
-    await this.reads.customerChanged(customer.id);
-    return customer;
+    const committed = await this.store.updateCustomer(id, patch);
+    if (!committed) throw notFound(`customer ${id}`);
+    return this.outbox.deliverNow(committed);
   }
 }

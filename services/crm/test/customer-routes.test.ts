@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { CustomerChanged } from "@printfab/contracts";
 import {
   type CacheFactory,
   cacheTtls,
@@ -11,6 +12,7 @@ import {
   type HttpApp,
   loadConfig,
   migrate,
+  OutboxRelay,
   type Role,
   readMigrations,
 } from "@printfab/platform";
@@ -56,8 +58,14 @@ beforeAll(async () => {
   caches = await createCacheFactory(config, logger);
   const store = new CustomerStore(db);
   app = await createHttpApp({ service: "crm", description: "customers under test", logger, auth });
-  const customers = await CustomerReads.create(caches, cacheTtls(config.ttl), store, app.log);
-  await app.register(customerRoutes, { auth, customers, writes: new CustomerWrites(store, customers) });
+  const customers = await CustomerReads.create(caches, cacheTtls(config.ttl), store);
+  const outbox = new OutboxRelay<CustomerChanged>({
+    db,
+    service: "crm",
+    deliver: (e) => customers.customerChanged(e),
+    logger,
+  });
+  await app.register(customerRoutes, { auth, customers, writes: new CustomerWrites(store, outbox) });
 });
 afterAll(async () => {
   await app.close();
@@ -96,6 +104,8 @@ describe("PATCH /customers/:id", () => {
     expect((await patch({ phone: "+1 555 0100" }, "self")).json().phone).toBe("+1 555 0100");
     expect((await call("GET", "/customers/1", { as: "manager" })).json().phone).toBe("+1 555 0100");
     expect((await patch({ email: "ada.l@example.com" }, "manager")).json().email).toBe("ada.l@example.com");
+    // The fast path delivered each change's event: nothing is left for the relay.
+    expect((await db.query<{ n: number }>("SELECT count(*) AS n FROM crm.outbox"))[0]?.n).toBe(0);
   });
 
   it("leaves a customer's email to a manager, and tells nobody whether an address is taken", async () => {

@@ -97,6 +97,8 @@ export async function createServiceApp(
     ttl: config.ttl,
     edge: config.edge,
     metrics: infra.metrics,
+    // Every instance runs its service's outbox relay: rows are claimed with SKIP LOCKED, so they share it.
+    relay: { intervalMs: config.outboxRelayIntervalMs },
   };
   const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
   switch (name) {
@@ -113,7 +115,7 @@ export async function createServiceApp(
     case "crm":
       return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
     case "mes":
-      return createMesApp({ ...common, ...models, relay: { intervalMs: config.outboxRelayIntervalMs } });
+      return createMesApp({ ...common, ...models });
   }
 }
 

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import type { OrderChanged } from "@printfab/contracts";
 import type { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
@@ -7,6 +8,7 @@ import {
   type Config,
   cacheTtls,
   createHttpApp,
+  createServiceOutbox,
   type Database,
   type EdgeSettings,
   type HttpApp,
@@ -18,7 +20,6 @@ import { ModelReads } from "./model-reads.ts";
 import { OrderReads } from "./order-reads.ts";
 import { OrderStore } from "./order-store.ts";
 import { OrderWrites } from "./order-writes.ts";
-import { OutboxRelay } from "./outbox-relay.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { orderRoutes } from "./routes/orders.ts";
 
@@ -59,23 +60,10 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
 
   const ttl = cacheTtls(deps.ttl);
   const store = new OrderStore(deps.db);
-  const relay = await OutboxRelay.create(
-    deps.db,
-    caches,
-    deps.logger.child({ service: "mes", component: "outbox" }),
-    deps.relay?.intervalMs,
-    deps.metrics?.registry,
-  );
-  if (deps.relay) {
-    relay.start();
-    app.addHook("onClose", () => relay.stop());
-  }
+  const reads = await OrderReads.create(caches, ttl, store);
+  const outbox = createServiceOutbox(app, "mes", deps, (event: OrderChanged) => reads.orderChanged(event));
 
-  await app.register(orderRoutes, {
-    auth,
-    reads: await OrderReads.create(caches, ttl, store),
-    writes: new OrderWrites(store, relay),
-  });
+  await app.register(orderRoutes, { auth, reads, writes: new OrderWrites(store, outbox) });
   await app.register(modelRoutes, {
     auth,
     models: await ModelReads.create(caches, ttl, deps.meshPool),

@@ -1,7 +1,15 @@
-import type { NewOrder, Order, OrderQuery, OrderStatus, OrderSummary } from "@printfab/contracts";
-import { conflict, type Database, notFound, type Queryable, queryPage } from "@printfab/platform";
+import type { NewOrder, Order, OrderChanged, OrderQuery, OrderStatus, OrderSummary } from "@printfab/contracts";
+import {
+  type Committed,
+  conflict,
+  type Database,
+  notFound,
+  type Queryable,
+  queryPage,
+  type RecordedEvent,
+  recordEvent,
+} from "@printfab/platform";
 import { canTransition, nextStatuses } from "./order-lifecycle.ts";
-import { recordOrderChanged } from "./outbox-relay.ts";
 
 interface OrderRow {
   id: number;
@@ -23,13 +31,24 @@ const toSummary = (r: OrderRow): OrderSummary => ({
 
 const SUMMARY_COLUMNS = "id, customer_id, status, total_cents, created_at, updated_at";
 
-/** MES's orders: the one place their SQL lives. `getOrder` and `listOrders` are the reads a cache wraps. */
+/**
+ * Records `order.changed` inside the change's own transaction: the invalidation of every cached copy
+ * commits with the change, or not at all.
+ */
+const recordChanged = (tx: Queryable, orderId: number, customerId: number): Promise<RecordedEvent<OrderChanged>> =>
+  recordEvent(tx, "mes", { type: "order.changed", orderId, customerId });
+
+/**
+ * MES's orders: the one place their SQL lives. `getOrder` and `listOrders` are the reads a cache wraps; a
+ * placement or a status change commits its `order.changed` event (outbox) with the rows.
+ */
 export class OrderStore {
   constructor(private readonly db: Database) {}
 
-  async createOrder(order: NewOrder, createdBy: string): Promise<Order> {
+  /** A new order's id may have been asked for (and remembered as missing), and list pages now miss it. */
+  async createOrder(order: NewOrder, createdBy: string): Promise<Committed<Order, OrderChanged>> {
     const total = order.items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);
-    const id = await this.db.transaction(async (tx) => {
+    const event = await this.db.transaction(async (tx) => {
       const [row] = await tx.query<{ id: number }>(
         "INSERT INTO mes.orders (customer_id, total_cents) VALUES ($1, $2) RETURNING id",
         [order.customerId, total],
@@ -52,9 +71,9 @@ export class OrderStore {
         "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, NULL, 'created', $2)",
         [orderId, createdBy],
       );
-      return orderId;
+      return recordChanged(tx, orderId, order.customerId);
     });
-    return (await this.getOrder(id)) as Order;
+    return { value: (await this.getOrder(event.event.orderId)) as Order, event };
   }
 
   async getOrder(id: number): Promise<Order | null> {
@@ -90,7 +109,7 @@ export class OrderStore {
    * Moves an order to `to`. The row lock serializes concurrent changes of one order, so of two operators
    * racing on the same transition exactly one wins and the other gets a 409.
    */
-  async changeStatus(id: number, to: OrderStatus, by: string): Promise<{ order: Order; outboxId: number }> {
+  async changeStatus(id: number, to: OrderStatus, by: string): Promise<Committed<Order, OrderChanged>> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<OrderRow>(`SELECT ${SUMMARY_COLUMNS} FROM mes.orders WHERE id = $1 FOR UPDATE`, [
         id,
@@ -111,9 +130,8 @@ export class OrderStore {
         "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4)",
         [id, row.status, to, by],
       );
-      // The eviction of every cached copy commits with the change, or not at all.
-      const outboxId = await recordOrderChanged(tx, { orderId: id, customerId: row.customer_id });
-      return { order: await this.withDetails(tx, updated as OrderRow), outboxId };
+      const event = await recordChanged(tx, id, row.customer_id);
+      return { value: await this.withDetails(tx, updated as OrderRow), event };
     });
   }
 

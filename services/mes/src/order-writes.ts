@@ -1,23 +1,24 @@
-import type { NewOrder, Order, OrderStatus } from "@printfab/contracts";
+import type { NewOrder, Order, OrderChanged, OrderStatus } from "@printfab/contracts";
+import type { OutboxRelay } from "@printfab/platform";
 import type { OrderStore } from "./order-store.ts";
-import type { OutboxRelay } from "./outbox-relay.ts";
 
-/** Orders placed (by the Shop, for a customer) and moved along their lifecycle (by operators). */
+/**
+ * Orders placed (by the Shop, for a customer) and moved along their lifecycle (by operators). Each change
+ * commits its `order.changed` event with the rows, and the outbox delivers it before the change is
+ * acknowledged: the first read after the acknowledgement, anywhere, shows it.
+ */
 export class OrderWrites {
   constructor(
     private readonly store: OrderStore,
-    private readonly relay: OutboxRelay,
+    private readonly outbox: OutboxRelay<OrderChanged>,
   ) {}
 
   /** The customer, on whose behalf the Shop places the order, is its creator in the history. */
-  place(order: NewOrder): Promise<Order> {
-    return this.store.createOrder(order, `customer:${order.customerId}`);
+  async place(order: NewOrder): Promise<Order> {
+    return this.outbox.deliverNow(await this.store.createOrder(order, `customer:${order.customerId}`));
   }
 
   async changeStatus(id: number, to: OrderStatus, by: string): Promise<Order> {
-    const { order, outboxId } = await this.store.changeStatus(id, to, by);
-    // The fast path: evict now, so the usual delay is milliseconds; the relay is the guarantee.
-    await this.relay.deliverNow(outboxId, { orderId: order.id, customerId: order.customerId });
-    return order;
+    return this.outbox.deliverNow(await this.store.changeStatus(id, to, by));
   }
 }

@@ -2,30 +2,27 @@ import type { Cache, CacheResult } from "@printfab/cache";
 import {
   CACHE_PREFIX,
   type ModelMetadata,
-  PRODUCTS_TAG,
   type Product,
+  type ProductChanged,
   type ProductDetail,
   type ProductPage,
   type ProductQuery,
 } from "@printfab/contracts";
-import {
-  type CacheFactory,
-  type CacheTtls,
-  invalidateAfterCommit,
-  type Logger,
-  type Tagged,
-  tagged,
-} from "@printfab/platform";
+import { type CacheFactory, type CacheTtls, type Tagged, tagged } from "@printfab/platform";
 import type { ModelCatalog } from "./model-catalog.ts";
 import type { ProductStore } from "./product-store.ts";
 
 /** Not-found products are remembered briefly, so a flood of requests for a missing id costs little. */
 const NEGATIVE_TTL_MS = 10_000;
 
+/** Every list page carries it: any product's change may change any page (its price, its place, the total). */
+const PRODUCTS_TAG = "products";
+const productKey = (id: number) => `product:${id}`;
+
 /**
  * The catalogue's reads through the cache (DESIGN.md section 2): list pages and product details
- * Cache-Aside, tagged `products` and invalidated when a product changes; model metadata and previews by
- * content hash, never stale (their TTL only frees memory).
+ * Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product changes; model metadata
+ * and previews by content hash, never stale (their TTL only frees memory).
  */
 export class CatalogueReads {
   private constructor(
@@ -34,7 +31,6 @@ export class CatalogueReads {
     private readonly products: ProductStore,
     private readonly modelCatalog: ModelCatalog,
     private readonly ttl: CacheTtls,
-    private readonly log: Logger,
   ) {}
 
   static async create(
@@ -42,7 +38,6 @@ export class CatalogueReads {
     ttl: CacheTtls,
     products: ProductStore,
     models: ModelCatalog,
-    log: Logger,
   ): Promise<CatalogueReads> {
     return new CatalogueReads(
       await factory.create("shop_catalogue", CACHE_PREFIX.shopCatalogue),
@@ -50,7 +45,6 @@ export class CatalogueReads {
       products,
       models,
       ttl,
-      log,
     );
   }
 
@@ -65,7 +59,7 @@ export class CatalogueReads {
 
   getProduct(id: number): Promise<CacheResult<Tagged<ProductDetail> | null>> {
     return this.catalogue.fetch(
-      `product:${id}`,
+      productKey(id),
       async () => {
         const product = await this.products.getProduct(id);
         if (!product) return null;
@@ -93,13 +87,12 @@ export class CatalogueReads {
     return png.value ? { ...png, value: { etag: `"${sha}-${size}"`, data: png.value } } : null;
   }
 
-  /** After a product was created or changed (and committed): its page and every list page go. */
-  productChanged(id: number): Promise<void> {
-    return invalidateAfterCommit(
-      this.log,
-      "product",
-      this.catalogue.invalidate([`product:${id}`]),
-      this.catalogue.invalidateTags([PRODUCTS_TAG]),
-    );
+  /**
+   * Delivers `product.changed` (the outbox's fast path and relay): the product's page and every list page
+   * go, as one unit, so a Redis outage can never leave the one done and the other forgotten. A created
+   * product's remembered "not found" goes too.
+   */
+  productChanged({ id }: ProductChanged): Promise<void> {
+    return this.catalogue.invalidate({ keys: [productKey(id)], tags: [PRODUCTS_TAG] });
   }
 }

@@ -1,33 +1,29 @@
-import type { NewProduct, Product, ProductPatch } from "@printfab/contracts";
-import { notFound } from "@printfab/platform";
-import type { CatalogueReads } from "./catalogue-reads.ts";
+import type { NewProduct, Product, ProductChanged, ProductPatch } from "@printfab/contracts";
+import { notFound, type OutboxRelay } from "@printfab/platform";
 import type { ModelCatalog } from "./model-catalog.ts";
 import type { ProductStore } from "./product-store.ts";
 
 /**
  * Managers' changes to the catalogue. A product's model must be in the object store, described, before
- * the product points at it; the cached catalogue is invalidated once the change is committed.
+ * the product points at it; each change commits its `product.changed` event with the row, and the outbox
+ * delivers it (the cached catalogue is invalidated) before the change is acknowledged.
  */
 export class CatalogueWrites {
   constructor(
     private readonly products: ProductStore,
     private readonly models: ModelCatalog,
-    private readonly catalogue: CatalogueReads,
+    private readonly outbox: OutboxRelay<ProductChanged>,
   ) {}
 
   async createProduct(fields: NewProduct): Promise<Product> {
     const sha = fields.modelKey ? await this.models.attach(fields.modelKey) : null;
-    const product = await this.products.createProduct(fields, sha);
-    // Its id may have been asked for before it existed: the remembered "not found" goes too.
-    await this.catalogue.productChanged(product.id);
-    return product;
+    return this.outbox.deliverNow(await this.products.createProduct(fields, sha));
   }
 
   async updateProduct(id: number, patch: ProductPatch): Promise<Product> {
     const sha = patch.modelKey ? await this.models.attach(patch.modelKey) : null;
-    const product = await this.products.updateProduct(id, patch, sha);
-    if (!product) throw notFound(`product ${id}`);
-    await this.catalogue.productChanged(product.id);
-    return product;
+    const committed = await this.products.updateProduct(id, patch, sha);
+    if (!committed) throw notFound(`product ${id}`);
+    return this.outbox.deliverNow(committed);
   }
 }

@@ -1,5 +1,5 @@
 import type { Cache, CacheResult } from "@printfab/cache";
-import { CACHE_PREFIX, type Order, shopOrderKey } from "@printfab/contracts";
+import { CACHE_PREFIX, ORDER_NOT_FOUND_TTL_MS, type Order, orderKey } from "@printfab/contracts";
 import type { MesOrdersClient } from "@printfab/mes-client";
 import type { CacheFactory, CacheTtls } from "@printfab/platform";
 
@@ -12,9 +12,10 @@ function customerView(order: Order): Order {
 }
 
 /**
- * A customer's view of their orders, cached per customer: the key holds the customer's id, and the loader
- * stores nothing but that customer's own order (another's is remembered as not found, under the asking
- * customer's key). MES's outbox relay evicts the entry when the order's status changes.
+ * A customer's view of their orders. Orders are read through MES's key space (`order:<id>`, shared with
+ * the CRM and MES, and invalidated by MES's outbox when the order changes): the cached value is the order
+ * itself, not a customer's view, so whose it is gets checked on every read, after the cache. Another
+ * customer's order is answered exactly as a missing one.
  */
 export class OrderReads {
   private constructor(
@@ -27,20 +28,18 @@ export class OrderReads {
     // L2 only: an acknowledged status change must be visible to the very next read, and L1 copies in
     // other processes would lag by the bus's delivery time. Still no call to MES on a hit.
     return new OrderReads(
-      await factory.create("shop_orders", CACHE_PREFIX.shopOrders, { l1MaxBytes: 0 }),
+      await factory.create("shop_orders", CACHE_PREFIX.mesOrders, { l1MaxBytes: 0 }),
       mes,
       ttl.order,
     );
   }
 
-  customerOrder(customerId: number, orderId: number): Promise<CacheResult<Order | null>> {
-    return this.cache.fetch(
-      shopOrderKey(customerId, orderId),
-      async () => {
-        const order = await this.mes.getOrder(orderId);
-        return order && order.customerId === customerId ? customerView(order) : null;
-      },
-      { ttl: this.ttlMs, negativeTtl: 5000 },
-    );
+  async customerOrder(customerId: number, orderId: number): Promise<CacheResult<Order | null>> {
+    const found = await this.cache.fetch(orderKey(orderId), () => this.mes.getOrder(orderId), {
+      ttl: this.ttlMs,
+      negativeTtl: ORDER_NOT_FOUND_TTL_MS,
+    });
+    const order = found.value;
+    return { ...found, value: order && order.customerId === customerId ? customerView(order) : null };
   }
 }

@@ -1,5 +1,5 @@
-import type { NewProduct, Product, ProductPatch, ProductQuery } from "@printfab/contracts";
-import { type Database, queryPage } from "@printfab/platform";
+import type { NewProduct, Product, ProductChanged, ProductPatch, ProductQuery } from "@printfab/contracts";
+import { type Committed, type Database, type Queryable, queryPage, recordEvent } from "@printfab/platform";
 
 interface ProductRow {
   id: number;
@@ -46,7 +46,15 @@ const PATCH_COLUMNS: Record<keyof ProductPatch, string> = {
   modelKey: "model_key",
 };
 
-/** The Shop's products: the one place their SQL lives. `listProducts` and `getProduct` are the cached reads. */
+/** A product's row, committed with the `product.changed` event that the cached catalogue must hear. */
+async function changed(tx: Queryable, row: ProductRow): Promise<Committed<Product, ProductChanged>> {
+  return { value: toProduct(row), event: await recordEvent(tx, "shop", { type: "product.changed", id: row.id }) };
+}
+
+/**
+ * The Shop's products: the one place their SQL lives. `listProducts` and `getProduct` are the cached reads;
+ * a write commits its `product.changed` event (outbox) with the row.
+ */
 export class ProductStore {
   constructor(private readonly db: Database) {}
 
@@ -89,17 +97,26 @@ export class ProductStore {
   }
 
   /** `modelSha256` is the content hash of the object under `modelKey` (the caller read it). */
-  async createProduct(p: NewProduct, modelSha256: string | null): Promise<Product> {
-    const [row] = await this.db.query<ProductRow>(
-      `INSERT INTO shop.products (name, description, category, material, price_cents, model_key, model_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [p.name, p.description ?? "", p.category, p.material, p.priceCents, p.modelKey ?? null, modelSha256],
-    );
-    return toProduct(row as ProductRow);
+  async createProduct(p: NewProduct, modelSha256: string | null): Promise<Committed<Product, ProductChanged>> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<ProductRow>(
+        `INSERT INTO shop.products (name, description, category, material, price_cents, model_key, model_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+        [p.name, p.description ?? "", p.category, p.material, p.priceCents, p.modelKey ?? null, modelSha256],
+      );
+      return changed(tx, row as ProductRow);
+    });
   }
 
-  /** With `modelKey` in the patch, `modelSha256` is its content hash (null when the model is removed). */
-  async updateProduct(id: number, patch: ProductPatch, modelSha256?: string | null): Promise<Product | null> {
+  /**
+   * With `modelKey` in the patch, `modelSha256` is its content hash (null when the model is removed).
+   * Null when there is no such product (and nothing is recorded).
+   */
+  async updateProduct(
+    id: number,
+    patch: ProductPatch,
+    modelSha256?: string | null,
+  ): Promise<Committed<Product, ProductChanged> | null> {
     const sets: string[] = [];
     const params: unknown[] = [id];
     if (patch.modelKey !== undefined) {
@@ -111,10 +128,12 @@ export class ProductStore {
       params.push(patch[field]);
       sets.push(`${column} = $${params.length}`);
     }
-    const [row] = await this.db.query<ProductRow>(
-      `UPDATE shop.products SET ${sets.join(", ")}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-      params,
-    );
-    return row ? toProduct(row) : null;
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<ProductRow>(
+        `UPDATE shop.products SET ${sets.join(", ")}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        params,
+      );
+      return row ? changed(tx, row) : null;
+    });
   }
 }

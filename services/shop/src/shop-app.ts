@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import type { ProductChanged } from "@printfab/contracts";
 import { connectMes } from "@printfab/mes-client";
 import type { MeshPool } from "@printfab/mesh";
 import {
@@ -8,6 +9,7 @@ import {
   type Config,
   cacheTtls,
   createHttpApp,
+  createServiceOutbox,
   type Database,
   type EdgeSettings,
   type HttpApp,
@@ -37,6 +39,8 @@ export interface ShopDeps {
   edge?: EdgeSettings;
   caches: CacheFactory;
   ttl: Config["ttl"];
+  /** Run the outbox relay in this instance (every Shop instance may). */
+  relay?: { intervalMs: number };
   db: Database;
   auth: Auth;
   logger: Logger;
@@ -70,10 +74,11 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   const ttl = cacheTtls(deps.ttl);
   const products = new ProductStore(deps.db);
   const models = new ModelCatalog(deps.objectStore, deps.meshPool);
-  const catalogue = await CatalogueReads.create(caches, ttl, products, models, app.log);
+  const catalogue = await CatalogueReads.create(caches, ttl, products, models);
+  const outbox = createServiceOutbox(app, "shop", deps, (event: ProductChanged) => catalogue.productChanged(event));
   const mes = connectMes("shop", deps);
 
-  await app.register(productRoutes, { auth, catalogue, writes: new CatalogueWrites(products, models, catalogue) });
+  await app.register(productRoutes, { auth, catalogue, writes: new CatalogueWrites(products, models, outbox) });
   await app.register(modelRoutes, { auth, catalogue, models, uploadLimitBytes });
   await app.register(quoteRoutes, { quotes: mes.quotes, quoteTimeoutMs: deps.quoteTimeoutMs, uploadLimitBytes });
   await app.register(orderRoutes, {

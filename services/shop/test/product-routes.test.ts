@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ProductChanged } from "@printfab/contracts";
 import { box, MeshPool, toBinaryStl } from "@printfab/mesh";
 import {
   type CacheFactory,
@@ -15,6 +16,7 @@ import {
   type HttpApp,
   loadConfig,
   migrate,
+  OutboxRelay,
   type Role,
   readMigrations,
 } from "@printfab/platform";
@@ -63,9 +65,17 @@ beforeAll(async () => {
   const products = new ProductStore(db);
   const models = new ModelCatalog(store, meshPool);
   app = await createHttpApp({ service: "shop", description: "products under test", logger, auth });
-  const catalogue = await CatalogueReads.create(caches, cacheTtls(config.ttl), products, models, app.log);
-  await app.register(productRoutes, { auth, catalogue, writes: new CatalogueWrites(products, models, catalogue) });
+  const catalogue = await CatalogueReads.create(caches, cacheTtls(config.ttl), products, models);
+  const outbox = new OutboxRelay<ProductChanged>({
+    db,
+    service: "shop",
+    deliver: (e) => catalogue.productChanged(e),
+    logger,
+  });
+  await app.register(productRoutes, { auth, catalogue, writes: new CatalogueWrites(products, models, outbox) });
   for (let i = 1; i <= 3; i++) await products.createProduct({ ...gear, name: `Gear ${i}`, material: "PLA" }, null);
+  // Those events were recorded with no one to deliver them: nothing was cached yet.
+  await db.query("DELETE FROM shop.outbox");
 });
 afterAll(async () => {
   await app.close();
@@ -133,6 +143,8 @@ describe("PATCH /products/:id", () => {
     expect([res.statusCode, res.json().priceCents]).toEqual([200, 999]);
     expect((await call("GET", "/products/1")).json().priceCents).toBe(999);
     expect((await call("GET", "/products?limit=1")).json().items[0].priceCents).toBe(999);
+    // The fast path delivered the change's event: nothing is left for the relay.
+    expect((await db.query<{ n: number }>("SELECT count(*) AS n FROM shop.outbox"))[0]?.n).toBe(0);
   });
 
   it("refuses an empty or bad patch, an unknown id, and everyone but a manager", async () => {
