@@ -150,7 +150,7 @@ async function stopSystem(s: Running) {
   );
 }
 
-/** The services whose DB queries a scenario's requests cause (MES's relay polls in the background). */
+/** The services whose DB queries a scenario's requests cause (the outbox relays count as <service>-outbox). */
 const SERVED_BY: Record<ScenarioName, Array<"shop" | "crm" | "mes">> = {
   catalogue: ["shop"],
   orders: ["shop", "mes"],

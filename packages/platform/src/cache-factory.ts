@@ -23,8 +23,8 @@ export interface CacheFactory {
   readonly namespace: string;
   /**
    * A cache named `name` (its metrics label) under the key prefix `prefix`. Caches of one prefix in
-   * different processes share entries and evictions: the outbox relay invalidates the Shop's order cache
-   * by opening a cache of the Shop's prefix.
+   * different processes share entries and evictions: the Shop, the CRM and MES all read orders through
+   * MES's prefix, and MES's invalidation of an order reaches every one of them.
    */
   create(name: string, prefix: string, options?: Pick<CacheOptions, "defaults" | "l1MaxBytes">): Promise<Cache>;
   /**

@@ -90,7 +90,12 @@ export const EnvSchema = Type.Object({
   MESH_DEADLINE_MS: int(100, 600_000, 20_000, "a 3D computation past this is stopped and refused"),
   MESH_MAX_TRIANGLES: int(1_000, 100_000_000, 5_000_000, "largest model accepted, after expansion"),
   MESH_MAX_UNCOMPRESSED_MB: int(1, 4096, 256, "a 3MF inflating past this is refused (zip bombs)"),
-  OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000, 250, "how often MES's relay delivers invalidations the fast path missed"),
+  OUTBOX_RELAY_INTERVAL_MS: int(
+    10,
+    60_000,
+    250,
+    "how often each service's outbox relay delivers what the fast path missed",
+  ),
   NEIGHBOUR_TIMEOUT_MS: int(50, 60_000, 3_000, "deadline of a call to another service"),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000, "longest drain on SIGTERM"),
   SEED: Type.Enum(["auto", "off"], {

@@ -2,7 +2,6 @@ import type { CacheFactory } from "./cache-factory.ts";
 import type { Config } from "./config.ts";
 import { databaseHealthCheck, type HealthCheck, registerHealth } from "./health.ts";
 import type { HttpApp } from "./http-app.ts";
-import type { Logger } from "./logger.ts";
 
 /**
  * `GET /health` as every service has it: PostgreSQL (critical), the service's own `extraChecks`, and Redis
@@ -26,18 +25,4 @@ export type CacheTtls = { readonly [K in keyof Config["ttl"]]: number };
 /** The configuration gives TTLs in seconds (CACHE_TTL_*_S); this is the one place they become milliseconds. */
 export function cacheTtls(seconds: Config["ttl"]): CacheTtls {
   return Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, s * 1000])) as CacheTtls;
-}
-
-/**
- * Waits for the invalidations that follow a committed write, without failing the write's answer: when
- * Redis is unreachable the cache engine keeps them and replays them on recovery, so a warning is enough.
- * All of them are attempted, whichever fails.
- */
-export async function invalidateAfterCommit(
-  log: Pick<Logger, "warn">,
-  what: string,
-  ...invalidations: Array<Promise<void>>
-): Promise<void> {
-  const failure = (await Promise.allSettled(invalidations)).find((r) => r.status === "rejected");
-  if (failure) log.warn({ err: (failure.reason as Error).message }, `${what} invalidation deferred`);
 }
