@@ -80,12 +80,21 @@ export function serverOptions(edge: EdgeSettings): ServerOptions {
   };
 }
 
-/** The connection cap, the event-loop guard and a 503 in our shape while the service is stopping. */
+/**
+ * The connection cap, the event-loop guard, a 503 in our shape while the service is stopping, and
+ * `app.drain(ms)`: before stopping, a grace period in which every answer closes its connection, so that
+ * busy keep-alive clients move elsewhere between requests rather than having a socket closed under them.
+ */
 export async function registerServerGuards(app: HttpApp, edge: EdgeSettings): Promise<void> {
   app.addHook("onListen", async () => {
     app.server.maxConnections = edge.maxConnections;
   });
   let closing = false;
+  let draining = false;
+  app.decorate("drain", async (graceMs: number) => {
+    draining = true;
+    await new Promise((resolve) => setTimeout(resolve, graceMs));
+  });
   app.addHook("preClose", async () => {
     closing = true;
   });
@@ -94,10 +103,10 @@ export async function registerServerGuards(app: HttpApp, edge: EdgeSettings): Pr
     reply.header("connection", "close");
     throw new AppError(503, "shutting_down", "the service is stopping; retry on another instance", RETRY_AFTER_S);
   });
-  // An answer finished while stopping tells its keep-alive client not to send another on this
+  // An answer finished while draining or stopping tells its keep-alive client not to send another on this
   // connection, which Node then closes cleanly: the client reconnects elsewhere instead of being reset.
   app.addHook("onSend", async (_request, reply) => {
-    if (closing) reply.header("connection", "close");
+    if (draining || closing) reply.header("connection", "close");
   });
   if (edge.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {

@@ -98,6 +98,7 @@ export const EnvSchema = Type.Object({
   ),
   NEIGHBOUR_TIMEOUT_MS: int(50, 60_000, 3_000, "deadline of a call to another service"),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000, "longest drain on SIGTERM"),
+  SHUTDOWN_GRACE_MS: int(0, 60_000, 1_000, "on SIGTERM, how long answers close their keep-alive connections first"),
   SEED: Type.Enum(["auto", "off"], {
     default: "auto",
     description: "seed demo data on the first all-in-one start",

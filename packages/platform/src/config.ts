@@ -54,6 +54,7 @@ export interface Config {
   meshDeadlineMs: number;
   neighbourTimeoutMs: number;
   shutdownTimeoutMs: number;
+  shutdownGraceMs: number;
   seed: "auto" | "off";
 }
 
@@ -202,6 +203,7 @@ export function loadConfig(
     meshDeadlineMs: e.MESH_DEADLINE_MS,
     neighbourTimeoutMs: e.NEIGHBOUR_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownGraceMs: Math.min(e.SHUTDOWN_GRACE_MS, e.SHUTDOWN_TIMEOUT_MS / 2),
     seed: e.SEED,
   };
 }

@@ -20,6 +20,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Who may see operators' details (/metrics, /docs, /health's errors). */
     admin: AdminAccess;
+    /** Answers with `Connection: close` for `graceMs` (then `close()` the app): a stop without resets. */
+    drain(graceMs: number): Promise<void>;
   }
 }
 

@@ -154,6 +154,33 @@ describe("client deadlines and limits", () => {
     expect(resets).toEqual([]);
   });
 
+  it("drains before stopping: answers close their connections, new ones are still served, nothing is reset", async () => {
+    const port = await start({});
+    const resets: string[] = [];
+    const ask = async () => {
+      const c = rawConnection(port);
+      c.socket.on("error", (err: NodeJS.ErrnoException) => resets.push(err.code ?? "error"));
+      c.socket.write("GET /ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+      await c.closed.catch(() => 0);
+      return c.received();
+    };
+    const busy = rawConnection(port);
+    busy.socket.write("GET /ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    // Before the drain the keep-alive connection stays open after its answer.
+    expect(busy.received()).not.toMatch(/connection: close/i);
+    const draining = app?.drain(300);
+    busy.socket.write("GET /ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+    // During the drain: the keep-alive connection is answered and closed cleanly; a new one is served.
+    await busy.closed;
+    expect(busy.received().split(/(?=HTTP\/1.1 )/)[1]).toMatch(/^HTTP\/1.1 200[\s\S]*connection: close/i);
+    expect(await ask()).toMatch(/^HTTP\/1.1 200[\s\S]*connection: close/i);
+    await draining;
+    await app?.close();
+    app = undefined;
+    expect(resets).toEqual([]);
+  });
+
   it("sheds load with a 503 in the JSON shape while the event loop is saturated", async () => {
     await start({ maxEventLoopDelayMs: 20 });
     const stressUntil = performance.now() + 4000;

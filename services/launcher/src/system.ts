@@ -136,6 +136,8 @@ export async function startServices(
   const apps: HttpApp[] = [];
   const urls: RunningSystem["urls"] = {};
   const stop = async () => {
+    // Every answer closes its connection for a moment first: keep-alive clients reconnect, unreset.
+    await Promise.all(apps.map((a) => a.drain(config.shutdownGraceMs)));
     await Promise.all(apps.map((a) => a.close()));
     await infra.close();
   };
