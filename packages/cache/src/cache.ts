@@ -21,7 +21,7 @@ const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negative
 const isKeyList = (x: readonly string[] | Invalidation): x is readonly string[] => Array.isArray(x);
 
 /**
- * Cache-Aside over two tiers (L1 in process, L2 shared) with the guarantees of DESIGN.md section 3:
+ * Cache-Aside over two tiers (L1 in process, L2 shared) with the guarantees of docs/architecture.md ("The cache"):
  * one load per key across processes, no stale fills (a fill is a compare-and-set against the version read
  * before the loader ran), L1 evictions through a bus that is distrusted while it is silent, fail-safe
  * stale values, and a circuit breaker that turns an L2 outage into a bypass. This class wires the parts

@@ -88,7 +88,7 @@ function counterIn(registry: Registry, spec: Spec): CacheCounter {
 }
 
 /**
- * Exposes a cache in `registry` with the metric names of DESIGN.md section 8: cache_requests_total{cache,
+ * Exposes a cache in `registry` with the metric names of docs/architecture.md ("Contracts"): cache_requests_total{cache,
  * result}, cache_loads_total{cache}, cache_load_errors_total{cache}, cache_invalidations_total{cache,kind}.
  * Returns the function that stops reporting it (counts already scraped stay, as counters do).
  */

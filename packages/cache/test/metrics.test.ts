@@ -4,7 +4,7 @@ import { Cache } from "../src/cache.ts";
 import { registerCacheMetrics } from "../src/metrics.ts";
 
 describe("registerCacheMetrics", () => {
-  it("exposes the DESIGN.md metric names per cache, counting each outcome once", async () => {
+  it("exposes the documented metric names per cache, counting each outcome once", async () => {
     const registry = new Registry();
     const a = new Cache({ name: "products" });
     const b = new Cache({ name: "off", enabled: false });

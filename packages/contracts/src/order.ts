@@ -1,7 +1,7 @@
 import { Id, Pagination } from "@printfab/platform";
 import { type Static, Type } from "typebox";
 
-/** The order statuses of DESIGN.md section 7; MES owns the rules that move between them. */
+/** The order statuses (docs/architecture.md); MES owns the rules that move between them. */
 export const ORDER_STATUSES = [
   "created",
   "approved",

@@ -1,4 +1,4 @@
--- Invalidations written in the same transaction as the change they follow (DESIGN.md section 4).
+-- Invalidations written in the same transaction as the change they follow (docs/architecture.md, "How an invalidation travels").
 CREATE TABLE outbox (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   created_at timestamptz NOT NULL DEFAULT now(),

@@ -1,6 +1,6 @@
 import { ORDER_STATUSES, type OrderStatus } from "@printfab/contracts";
 
-/** The order status lifecycle of DESIGN.md section 7, owned by MES. Pure: no I/O. */
+/** The order status lifecycle (docs/architecture.md), owned by MES. Pure: no I/O. */
 
 /** The forward path, in order; `cancelled` branches off it. */
 export const ORDER_PATH: readonly OrderStatus[] = ORDER_STATUSES.filter((s) => s !== "cancelled");

@@ -20,7 +20,7 @@ const PRODUCTS_TAG = "products";
 const productKey = (id: number) => `product:${id}`;
 
 /**
- * The catalogue's reads through the cache (DESIGN.md section 2): list pages and product details
+ * The catalogue's reads through the cache (docs/architecture.md, "The cache"): list pages and product details
  * Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product changes; model metadata
  * and previews by content hash, never stale (their TTL only frees memory).
  */
