@@ -37,7 +37,7 @@ export const EnvSchema = Type.Object({
   S3_REGION: Type.String({ minLength: 1, default: "us-east-1", description: "the store's region" }),
   S3_ACCESS_KEY_ID: Type.Optional(Type.String({ description: "the store's access key (with S3_ENDPOINT)" })),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ description: "the store's secret key (with S3_ENDPOINT)" })),
-  S3_TIMEOUT_MS: int(100, 600_000, 5_000, "the store may stay silent this long in a request (503 past it)"),
+  S3_TIMEOUT_MS: int(100, 600_000, 2_000, "the store may stay silent this long per attempt (two attempts, then 503)"),
   CACHE: Type.Enum(["on", "off"], { default: "on", description: "caching on or off" }),
   REDIS_URL: Type.Optional(
     Type.String({ pattern: "^rediss?://", description: "Redis (redis:// or rediss://); in process when unset" }),
