@@ -33,6 +33,8 @@ interface Pending {
  */
 export class InvalidationJournal {
   readonly #pending = new Map<string, Pending>();
+  /** Entries taken out for the replay under way. */
+  readonly #inFlight = new Set<Pending>();
   #replaying: Promise<void> | undefined;
 
   constructor(
@@ -44,14 +46,16 @@ export class InvalidationJournal {
     },
   ) {}
 
+  /** Names owed, those being replayed included (what /health reports). */
   get size(): number {
     let n = 0;
-    for (const p of this.#pending.values()) n += p.fence ? 1 : p.keys.size + p.tags.size;
+    for (const p of [...this.#pending.values(), ...this.#inFlight]) n += p.fence ? 1 : p.keys.size + p.tags.size;
     return n;
   }
 
+  /** Nothing owed and nothing being replayed: reads may go to L2. */
   get empty(): boolean {
-    return this.#pending.size === 0;
+    return this.#pending.size === 0 && this.#replaying === undefined;
   }
 
   remember(driver: L2Driver, unit: InvalidationUnit): void {
@@ -76,15 +80,31 @@ export class InvalidationJournal {
 
   async #replayAll() {
     for (const [prefix, p] of [...this.#pending]) {
-      const keys = [...p.keys];
-      const tags = [...p.tags];
-      const fence = p.fence;
-      await this.#replayOne(p.driver, keys, tags, fence);
-      if (fence) p.fence = false;
-      for (const k of keys) p.keys.delete(k);
-      for (const t of tags) p.tags.delete(t);
-      if (!p.fence && p.keys.size === 0 && p.tags.size === 0) this.#pending.delete(prefix);
+      // Taken out while it replays: what a write remembers meanwhile goes into a fresh entry that this
+      // replay cannot delete (a name already kept, or a unit behind a fence, would otherwise be lost).
+      this.#pending.delete(prefix);
+      this.#inFlight.add(p);
+      try {
+        await this.#replayOne(p.driver, [...p.keys], [...p.tags], p.fence);
+      } catch (err) {
+        this.#putBack(p);
+        throw err;
+      } finally {
+        this.#inFlight.delete(p);
+      }
     }
+  }
+
+  /** A replay that failed: its names are owed again, beside whatever was remembered meanwhile. */
+  #putBack(p: Pending): void {
+    if (p.fence) {
+      const now = this.#entry(p.driver);
+      now.fence = true;
+      now.keys.clear();
+      now.tags.clear();
+      return;
+    }
+    this.remember(p.driver, { keys: [...p.keys], tags: [...p.tags] });
   }
 
   async #replayOne(driver: L2Driver, keys: string[], tags: string[], fence: boolean) {

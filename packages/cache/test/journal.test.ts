@@ -81,6 +81,43 @@ describe("InvalidationJournal", () => {
     expect(published.map((m) => m.keys)).toEqual([["a"], ["b"]]);
   });
 
+  it("keeps a name remembered again while it replays: the replay of the older write cannot delete it", async () => {
+    const { driver, published } = rig();
+    const j = new InvalidationJournal({ maxPerKeySpace: 100, from: "tier" });
+    j.remember(driver, { keys: ["a"], tags: ["products"] });
+    const first = j.replay();
+    // A second write of the same key and tag fails fast while the first replay is on its way.
+    j.remember(driver, { keys: ["a"], tags: ["products"] });
+    expect(j.empty).toBe(false);
+    await first;
+    expect(j.empty).toBe(false);
+    await j.replay();
+    expect(j.empty).toBe(true);
+    expect(published).toHaveLength(2);
+  });
+
+  it("keeps a unit that arrives while a fenced key space replays", async () => {
+    const { driver, state, published } = rig();
+    const j = new InvalidationJournal({ maxPerKeySpace: 2, from: "tier" });
+    j.remember(driver, { keys: ["a", "b", "c"], tags: [] });
+    const fenced = j.replay();
+    j.remember(driver, { keys: ["late"], tags: [] });
+    await fenced;
+    expect(state.generationBumps).toBe(1);
+    await j.replay();
+    expect(published.at(-1)).toEqual({ from: "tier", keys: ["late"], tags: [] });
+  });
+
+  it("reports itself busy while a replay is under way, so that nothing reads L2 before it lands", async () => {
+    const { driver } = rig();
+    const j = new InvalidationJournal({ maxPerKeySpace: 100, from: "tier" });
+    j.remember(driver, { keys: ["a"], tags: [] });
+    const replaying = j.replay();
+    expect(j.empty).toBe(false);
+    await replaying;
+    expect(j.empty).toBe(true);
+  });
+
   it("keeps key spaces apart", async () => {
     const one = rig("one");
     const two = rig("two");

@@ -51,7 +51,7 @@ export const EnvSchema = Type.Object({
     description: "prefix of every key, so deployments can share a Redis",
   }),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000, 250, "deadline of every Redis command"),
-  L1_MAX_MB: Type.Number({ minimum: 0, maximum: 16_384, default: 64, description: "in-process cache budget" }),
+  L1_MAX_MB: Type.Number({ minimum: 0, maximum: 16_384, default: 64, description: "in-process budget of each cache" }),
   CACHE_TTL_PRODUCT_LIST_S: ttl(300, "catalogue page"),
   CACHE_TTL_PRODUCT_S: ttl(600, "product"),
   CACHE_TTL_MODEL_S: ttl(86_400, "model's metadata or preview"),

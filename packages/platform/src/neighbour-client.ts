@@ -16,8 +16,8 @@ export interface NeighbourClient {
 }
 
 /**
- * Calls another Printfab service over HTTP with a deadline. A 2xx or 4xx answer is returned for the caller
- * to interpret; no answer in time is a 504, an unreachable neighbour or its 5xx a 502.
+ * Calls another Printfab service over HTTP with a deadline. A 2xx, 4xx or 503 answer is returned for the
+ * caller to interpret; no answer in time is a 504, an unreachable neighbour or its other 5xx a 502.
  */
 export function createNeighbourClient(opts: {
   name: string;
@@ -53,7 +53,10 @@ export function createNeighbourClient(opts: {
       } catch {
         throw new AppError(502, "neighbour_error", `${opts.name} sent an unreadable answer (${res.status})`);
       }
-      if (res.status >= 500) throw new AppError(502, "neighbour_error", `${opts.name} failed (${res.status})`);
+      // A 503 is the neighbour saying "busy, retry": the caller may pass it on (a quote with Retry-After).
+      if (res.status >= 500 && res.status !== 503) {
+        throw new AppError(502, "neighbour_error", `${opts.name} failed (${res.status})`);
+      }
       return { status: res.status, body: parsed as T };
     },
   };

@@ -139,12 +139,10 @@ export class OutboxRelay<E extends OutboxEvent> {
       for (const row of rows) if (await this.#deliverRow(tx, row)) delivered++;
       return { delivered, found: rows.length };
     });
-    // Counting costs a query: only after a pass that had work (an empty pass means nothing is due).
-    if (pass.found === 0) this.#metrics.pending.set(0);
-    else {
-      const [count] = await this.#pollingDb.query<{ n: number }>(`SELECT count(*) AS n FROM ${this.#table}`);
-      this.#metrics.pending.set(Number(count?.n ?? 0));
-    }
+    // Counted on every pass: rows waiting out their retry backoff are not due, yet they are the ones an
+    // alert on a long outage must see.
+    const [count] = await this.#pollingDb.query<{ n: number }>(`SELECT count(*) AS n FROM ${this.#table}`);
+    this.#metrics.pending.set(Number(count?.n ?? 0));
     return pass.delivered;
   }
 

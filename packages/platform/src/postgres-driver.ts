@@ -66,7 +66,8 @@ export function createPostgresDriver(url: string, poolSize: number, timeoutMs = 
         // On a lost or silent connection a ROLLBACK would wait out its own deadline behind the failed
         // statement; the server rolls back when the connection is dropped, so drop it instead.
         if (lost || CONNECTION_LOST.test((err as Error).message ?? "") || isSocketError(err)) lost ??= err as Error;
-        else await client.query("ROLLBACK").catch(() => {});
+        // A ROLLBACK that fails leaves the connection in an unknown state: it is dropped too.
+        else await client.query("ROLLBACK").catch((rollbackErr: Error) => (lost ??= rollbackErr));
         throw err;
       } finally {
         client.removeListener("error", onError);

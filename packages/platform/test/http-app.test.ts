@@ -184,6 +184,7 @@ describe("createNeighbourClient", () => {
     server = createServer((req, res) => {
       if (req.url === "/slow") return void setTimeout(() => res.end("{}"), 1000);
       if (req.url === "/fail") return void res.writeHead(500).end('{"error":{}}');
+      if (req.url === "/busy") return void res.writeHead(503).end('{"error":{"code":"busy","message":"later"}}');
       if (req.url === "/garbage") return void res.end("<html>");
       res.writeHead(req.url === "/missing" ? 404 : 200, { "content-type": "application/json" });
       res.end(JSON.stringify({ auth: req.headers.authorization, method: req.method }));
@@ -211,6 +212,8 @@ describe("createNeighbourClient", () => {
   it("turns a late answer into 504 and an unreachable or failing neighbour into 502", async () => {
     await failsWith(client(base).request("GET", "/slow"), 504, "neighbour_timeout");
     await failsWith(client(base).request("GET", "/fail"), 502, "neighbour_error");
+    // "Busy, retry" is the caller's to pass on, not a failure of the neighbour.
+    expect((await client(base).request("GET", "/busy")).status).toBe(503);
     await failsWith(client(base).request("GET", "/garbage"), 502, "neighbour_error");
     await failsWith(client("http://127.0.0.1:1").request("GET", "/"), 502, "neighbour_unavailable");
   });
