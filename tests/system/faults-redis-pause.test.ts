@@ -112,9 +112,11 @@ describe("Redis frozen (SIGSTOP) during a product write, two Shop instances", ()
     // The breaker's probe closes it and the journal replays; reads are then expected at normal speed.
     await sleep(1000);
     const times = await Promise.all(ids.map((id) => timed(() => page(id))));
-    const slow = times.filter((t) => t.ms > 1000).map((t) => Math.round(t.ms));
+    // A ghost lease is taken when Redis thaws and lives its 5 s: its readers wait about 4 s from here. On a
+    // busy 2-core machine 290 cold pages at once may take a second; 2 s tells the two apart.
+    const slow = times.filter((t) => t.ms > 2000).map((t) => Math.round(t.ms));
     console.info(
-      `after the thaw: ${slow.length} of ${ids.length} cold pages took more than 1 s (${slow.join(", ")} ms)`,
+      `after the thaw: ${slow.length} of ${ids.length} cold pages took more than 2 s (${slow.join(", ")} ms)`,
     );
     expect(slow).toEqual([]);
   });
