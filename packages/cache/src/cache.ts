@@ -119,10 +119,9 @@ export class Cache {
 
   /** As getOrLoad, with what the lookup did. */
   async fetch<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
-    const o = options ? { ...this.#defaults, ...options } : this.#defaults;
     if (!this.#enabled) {
       this.#telemetry.count("bypass", key);
-      const value = await runLoader(key, loader, o);
+      const value = await runLoader(key, loader, this.#options(options));
       return { value, status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
     }
     const k = normalizeKey(key);
@@ -131,7 +130,10 @@ export class Cache {
     const e = this.#local.get(k);
     if (e && now < e.freshUntil) {
       this.#telemetry.count("hit_l1", key);
-      if (o.refreshAhead > 0) this.#pipeline.maybeRefresh(k, key, e, loader as Loader<unknown>, o, now);
+      // An L1 hit reads one option: merging them all would cost an object per hit.
+      if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
+        this.#pipeline.maybeRefresh(k, key, e, loader as Loader<unknown>, this.#options(options), now);
+      }
       return {
         value: e.value as T,
         status: "hit",
@@ -142,13 +144,17 @@ export class Cache {
       };
     }
     if (e) stale = { value: e.value, meta: e };
-    return this.#pipeline.fetch(k, key, loader, o, stale);
+    return this.#pipeline.fetch(k, key, loader, this.#options(options), stale);
+  }
+
+  #options(options: Partial<EntryOptions> | undefined): EntryOptions {
+    return options ? { ...this.#defaults, ...options } : this.#defaults;
   }
 
   /** Write-through: stores `value` as the new truth (after the write to the database committed). */
   async set<T>(key: string, value: T, options?: Partial<EntryOptions>): Promise<void> {
     if (!this.#enabled) return;
-    const o = options ? { ...this.#defaults, ...options } : this.#defaults;
+    const o = this.#options(options);
     const k = normalizeKey(key);
     this.#local.evict([k], []);
     const epoch = this.#local.epoch;

@@ -11,8 +11,9 @@ export function normalizeKey(key: string): string {
 }
 
 /**
- * Redis key names of one cache. The entry, its version and its lease share a hash tag, so the Lua
- * scripts that touch them together work on Redis Cluster; all tag versions of a cache share another.
+ * Redis key names of one cache. The entry (`…:d`), its version (`…:v`), its lease (`…:l`) and its waiters'
+ * mark (`…:w`) share a hash tag, so the Lua scripts that touch them together work on Redis Cluster (the read
+ * script names the last three from the first, by that letter); all tag versions of a cache share another.
  */
 export class KeySpace {
   readonly channel: string;
@@ -28,6 +29,10 @@ export class KeySpace {
   }
   lease(k: string) {
     return `${this.prefix}:{${k}}:l`;
+  }
+  /** Set while another process waits for the lease: only then does the fill publish its wake-up. */
+  waiters(k: string) {
+    return `${this.prefix}:{${k}}:w`;
   }
   tag(tag: string) {
     return `${this.prefix}:{${this.prefix}:tags}:${normalizeKey(tag)}`;

@@ -8,6 +8,20 @@ export interface L2Read {
   generation: number;
   /** Current versions of the tags asked for, in order (0 when a tag was never bumped). */
   tagVersions: number[];
+  /** When the read asked for it and the key held nothing: the key's version and the lease's outcome. */
+  lease?: LeaseGrant;
+}
+
+/** Taking a key's load lease: the key's version, read with it (the fill's compare-and-set), and the outcome. */
+export interface LeaseGrant {
+  version: string;
+  outcome: "acquired" | "busy";
+}
+
+/** A lease to take in the same round trip as a read, should the key hold nothing. */
+export interface LeaseRequest {
+  token: string;
+  ttlMs: number;
 }
 
 export interface BusMessage {
@@ -50,15 +64,17 @@ export interface L2Connection {
 export interface L2Driver {
   readonly keys: KeySpace;
   readonly connection: L2Connection;
-  /** The entry, the generation and the current versions of the given tags; one round trip. */
-  read(key: string, tags: readonly string[]): Promise<L2Read>;
-  /** The key's version; a fill must present it back (compare-and-set). Read before the loader runs. */
-  readVersion(key: string): Promise<string>;
+  /**
+   * The entry, the generation and the current versions of the given tags, in one round trip; with `lease`,
+   * a key that holds nothing also has its version read and its lease taken in that same round trip, so a
+   * miss costs two: this read, and the fill. Without, the read is lighter for the server (no script).
+   */
+  read(key: string, tags: readonly string[], lease?: LeaseRequest): Promise<L2Read>;
   /** The generation and the tags' versions, for a write-through entry. */
   readVersions(tags: readonly string[]): Promise<{ generation: number; tagVersions: number[] }>;
   /**
    * Stores the entry only if the key's version is still `expectedVersion`; true when stored. With a lease
-   * token, also releases that lease and tells the waiters (`filled` on the bus), in the same round trip.
+   * token, also releases that lease and tells the waiters, if any (`filled` on the bus), in the same round trip.
    */
   fill(
     key: string,
@@ -77,16 +93,13 @@ export interface L2Driver {
   /** Bumps the key space's generation: every entry of the key space becomes a miss, in one command. */
   bumpGeneration(): Promise<void>;
   /**
-   * Takes the key's load lease. With `unlessFilled`, a value that landed since the caller's read is
-   * reported (`filled`) instead: the caller re-reads rather than loading a second time.
+   * Takes the key's load lease (for a key that holds an entry no longer usable: stale, or of older tag
+   * versions) and reads its version, atomically. A refused taker is remembered as a waiter, so the
+   * holder's fill or release wakes it over the bus; an uncontended load publishes nothing.
    */
-  acquireLease(
-    key: string,
-    token: string,
-    ttlMs: number,
-    unlessFilled: boolean,
-  ): Promise<"acquired" | "busy" | "filled">;
-  releaseLease(key: string, token: string): Promise<void>;
+  acquireLease(key: string, token: string, ttlMs: number): Promise<LeaseGrant>;
+  /** Releases the lease if `token` still holds it, and wakes the key's waiters, if any. */
+  releaseLease(key: string, token: string, from?: string): Promise<void>;
   publish(message: BusMessage): Promise<void>;
   /** Joins the key space's bus (see `L2Connection.join`); the returned function leaves. */
   subscribe(onMessage: (m: BusMessage) => void, onBusState: (up: boolean) => void): Promise<() => void>;

@@ -2,10 +2,8 @@ import { EventEmitter } from "node:events";
 import type { BreakerState } from "./circuit-breaker.ts";
 import { BypassedError } from "./errors.ts";
 import type { InvalidationUnit } from "./journal.ts";
-import type { BusMessage, L2Driver, L2Read } from "./l2-driver.ts";
+import type { BusMessage, L2Driver, L2Read, LeaseGrant, LeaseRequest } from "./l2-driver.ts";
 import type { RemoteTier, TierEvents } from "./remote-tier.ts";
-
-export type LeaseOutcome = "acquired" | "busy" | "filled";
 
 /** The versions a write-through entry is made under. */
 export interface Versions {
@@ -27,15 +25,11 @@ export interface L2Tier {
   readonly events: EventEmitter<TierEvents>;
   /** Starts the tier if the cache owns it; a shared one is started by its backend. */
   start(): Promise<void>;
-  read(k: string, tags: readonly string[]): Promise<L2Read | undefined>;
+  /** The entry and versions; with `lease`, an empty key's lease too (`L2Driver.read`). */
+  read(k: string, tags: readonly string[], lease?: LeaseRequest): Promise<L2Read | undefined>;
   readTagVersions(tags: readonly string[]): Promise<number[] | undefined>;
   /** The key's version (for the fill's compare-and-set) and the lease, in one round trip. */
-  lease(
-    k: string,
-    token: string,
-    ttlMs: number,
-    unlessFilled: boolean,
-  ): Promise<[version: string, outcome: LeaseOutcome] | undefined>;
+  lease(k: string, token: string, ttlMs: number): Promise<LeaseGrant | undefined>;
   /** Stores if the version still matches; with a token, releases the lease and wakes its waiters. */
   fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined): Promise<boolean>;
   /** Releases a lease whose load stored nothing, and wakes its waiters; never fails. */
@@ -48,9 +42,8 @@ export interface L2Tier {
   close(): Promise<void>;
 }
 
-/** A cache's key space on a remote tier; with `ownsTier`, the cache starts and closes the tier. */
 /**
- * A lease whose answer never came may still be taken: sent into a frozen Redis, it runs when Redis thaws,
+ * A lease whose answer never came (a read's or a lease's) may still be taken: sent into a frozen Redis, it runs when Redis thaws,
  * even from a connection dropped meanwhile, and nobody would fill or release it (the key's readers would
  * wait out its TTL). Its token-matched release is sent outside the breaker, and again every 50 ms until
  * one lands on a working connection or the lease would have expired anyway.
@@ -65,6 +58,7 @@ function releaseGhost(driver: L2Driver, k: string, token: string, ttlMs: number)
   attempt();
 }
 
+/** A cache's key space on a remote tier; with `ownsTier`, the cache starts and closes the tier. */
 export class RemoteL2Tier implements L2Tier {
   readonly present = true;
 
@@ -89,8 +83,14 @@ export class RemoteL2Tier implements L2Tier {
     if (this.ownsTier) await this.tier.start();
   }
 
-  read(k: string, tags: readonly string[]) {
-    return this.tier.call("read", () => this.driver.read(k, tags)).catch(() => undefined);
+  read(k: string, tags: readonly string[], lease?: LeaseRequest) {
+    const d = this.driver;
+    return this.tier
+      .call("read", () => d.read(k, tags, lease))
+      .catch((err) => {
+        if (lease && !(err instanceof BypassedError)) releaseGhost(d, k, lease.token, lease.ttlMs);
+        return undefined;
+      });
   }
 
   async readTagVersions(tags: readonly string[]) {
@@ -98,10 +98,10 @@ export class RemoteL2Tier implements L2Tier {
     return v?.tagVersions;
   }
 
-  lease(k: string, token: string, ttlMs: number, unlessFilled: boolean) {
+  lease(k: string, token: string, ttlMs: number) {
     const d = this.driver;
     return this.tier
-      .call("lease", () => Promise.all([d.readVersion(k), d.acquireLease(k, token, ttlMs, unlessFilled)]))
+      .call("lease", () => d.acquireLease(k, token, ttlMs))
       .catch((err) => {
         if (!(err instanceof BypassedError)) releaseGhost(d, k, token, ttlMs);
         return undefined;
@@ -114,8 +114,7 @@ export class RemoteL2Tier implements L2Tier {
   }
 
   async release(k: string, token: string) {
-    await this.tier.call("release", () => this.driver.releaseLease(k, token)).catch(() => undefined);
-    await this.tier.call("release", () => this.driver.publish({ from: this.from, filled: k })).catch(() => undefined);
+    await this.tier.call("release", () => this.driver.releaseLease(k, token, this.from)).catch(() => undefined);
   }
 
   set(k: string, tags: readonly string[], build: (v: Versions) => { payload: Buffer; ttlMs: number }) {

@@ -10,6 +10,7 @@ import {
 import { LoaderTimeoutError } from "./errors.ts";
 import type { CacheTelemetry } from "./events.ts";
 import type { L1Entry } from "./l1-cache.ts";
+import type { LeaseGrant } from "./l2-driver.ts";
 import type { L2Tier } from "./l2-tier.ts";
 import { LeaseWaiters } from "./lease-waiters.ts";
 import type { Candidate, LocalTier } from "./local-tier.ts";
@@ -36,6 +37,8 @@ interface L2Lookup {
   present: boolean;
   generation: number;
   tagVersions: number[];
+  /** The lease the read took or was refused, with its token, when the key held nothing. */
+  lease?: LeaseGrant & { token: string };
 }
 
 /** One load through the tiers: a miss (`refresh` false) or a refresh-ahead of a value still fresh. */
@@ -61,6 +64,9 @@ interface Acquired {
   collapsed: boolean;
 }
 
+/** Reads whose outcome the miss rate remembers, roughly: the weight of each new one in the average. */
+const MISS_RATE_WEIGHT = 1 / 16;
+
 /** Loaders without a hard timeout are never aborted; one shared signal spares an allocation per load. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -72,6 +78,12 @@ const NEVER_ABORTED = new AbortController().signal;
 export class LoadPipeline {
   readonly #waiters = new LeaseWaiters();
   #leaseCounter = 0;
+  /**
+   * How often a lookup's L2 read found nothing usable lately. Above one half, reads take an empty key's
+   * lease as they go (a script: a miss in two round trips); below, they are plain reads, which cost Redis
+   * a tenth as much, and a miss takes its lease in a trip of its own. A new cache starts cold: misses.
+   */
+  #missRate = 1;
 
   constructor(private readonly d: PipelineDeps) {}
 
@@ -82,16 +94,20 @@ export class LoadPipeline {
     if (running && !running.invalidated) return this.#join<T>(running);
     let first: L2Lookup | undefined;
     if (l2.present) {
-      // The hit path reads the entry alone; the version a fill needs is read only on a miss.
       const epoch = local.epoch;
-      first = await this.#lookup(k, o.tags);
+      first = await this.#lookup(k, o.tags, this.#missRate >= 0.5 ? this.#token() : undefined);
+      if (first) this.#missRate += ((first.hit ? 0 : 1) - this.#missRate) * MISS_RATE_WEIGHT;
       if (first?.hit) {
         this.d.telemetry.count("hit_l2", key);
         local.fill(k, first.hit, epoch);
         return this.#hit(first.hit, "l2", false) as CacheResult<T>;
       }
       running = local.flights.get(k);
-      if (running && !running.invalidated) return this.#join<T>(running);
+      if (running && !running.invalidated) {
+        // A refresh-ahead here may be loading without the lease this read just took: it is not needed.
+        if (first?.lease?.outcome === "acquired") l2.release(k, first.lease.token);
+        return this.#join<T>(running);
+      }
     }
     const job: LoadJob = { k, key, loader: loader as Loader<unknown>, o, stale, refresh: false, first };
     return local.flights.start(k, o.tags, (f) => this.#load(job, f)).result as Promise<CacheResult<T>>;
@@ -117,6 +133,11 @@ export class LoadPipeline {
 
   /** The load, and its answer: the load's, or a stale value served early on a soft timeout. */
   #load(job: LoadJob, flight: Flight<CacheResult<unknown>>) {
+    // Without a soft timeout nothing answers early: no second promise to race on every miss.
+    if (job.o.softTimeout === undefined) {
+      const done = this.#loadThrough(job, flight, () => {});
+      return { result: done, done };
+    }
     let answerEarly: ((r: CacheResult<unknown>) => void) | undefined;
     const early = new Promise<CacheResult<unknown>>((r) => {
       answerEarly = r;
@@ -154,8 +175,8 @@ export class LoadPipeline {
   /**
    * L2 and the lease that makes one process load while the others wait for its fill. The key's version is
    * read with the lease, before the loader runs: the fill presents it back and loses to any invalidation
-   * in between. With nothing in L2 at the read, a value that lands before the lease is taken is read,
-   * not reloaded.
+   * in between. An empty key's lease is taken by the read itself, atomically, so a value that lands in
+   * between cannot be loaded twice.
    */
   async #acquire(
     job: LoadJob,
@@ -166,7 +187,7 @@ export class LoadPipeline {
     const got: Acquired = { generation: 0, tagVersions: o.tags.map(() => 0), stale: job.stale, collapsed: false };
     if (!l2.present) return got;
     const deadline = now() + this.d.leaseMs * 2;
-    let read = job.first === null ? await this.#lookup(k, o.tags) : job.first;
+    let read = job.first === null ? await this.#lookup(k, o.tags, this.#token()) : job.first;
     for (;;) {
       if (read === undefined) return got;
       if (read.hit && !refresh) {
@@ -178,23 +199,35 @@ export class LoadPipeline {
       if (refresh && read.hit) got.stale = read.hit;
       got.generation = read.generation;
       got.tagVersions = read.tagVersions;
-      const token = `${this.d.id}:${++this.#leaseCounter}`;
-      const lease = await l2.lease(k, token, this.d.leaseMs, !read.present && !refresh);
-      got.version = lease?.[0];
-      if (lease === undefined) return got;
-      if (lease[1] === "acquired") return { ...got, lease: token };
-      if (lease[1] === "filled" && now() < deadline) {
-        read = await this.#lookup(k, o.tags);
+      if (!read.present && !read.lease) {
+        // A plain read found nothing: read again taking the lease, so a value that landed meanwhile is not loaded twice.
+        read = await this.#lookup(k, o.tags, this.#token());
         continue;
       }
+      // An empty key's lease came with the read; an unusable entry's (stale, outdated) needs its own trip.
+      const lease = read.lease ?? (await this.#leaseOf(k));
+      got.version = lease?.version;
+      if (lease === undefined) return got;
+      if (lease.outcome === "acquired") return { ...got, lease: lease.token };
       // A refresh-ahead is optional work: when another process is loading already, leave it to it.
       if (refresh && got.stale) return { answer: this.#hit(got.stale, "l2", false) };
       if (now() >= deadline) return got;
       got.collapsed = true;
       this.d.telemetry.stats.collapsed++;
       await this.#waiters.wait(k, Math.min(this.d.waitPollMs, deadline - now()));
-      read = await this.#lookup(k, o.tags);
+      read = await this.#lookup(k, o.tags, this.#token());
     }
+  }
+
+  async #leaseOf(k: string): Promise<L2Lookup["lease"]> {
+    const token = this.#token();
+    const lease = await this.d.l2.lease(k, token, this.d.leaseMs);
+    return lease && { ...lease, token };
+  }
+
+  /** A lease token no other load anywhere holds: this cache's random id and a counter. */
+  #token(): string {
+    return `${this.d.id}:${++this.#leaseCounter}`;
   }
 
   async #runAndFill(job: LoadJob, flight: Flight<CacheResult<unknown>>, got: Acquired): Promise<CacheResult<unknown>> {
@@ -242,16 +275,17 @@ export class LoadPipeline {
     return { value, status: "miss", collapsed, stored, ttlMs: entry.meta.freshUntil - now() };
   }
 
-  /** Reads an entry from L2: a fresh hit or a stale candidate, and the versions; undefined if bypassed. */
-  async #lookup(k: string, tags: readonly string[]): Promise<L2Lookup | undefined> {
+  /**
+   * Reads an entry from L2: a fresh hit or a stale candidate, and the versions; undefined if bypassed.
+   * With `token`, a key that holds nothing comes back with its lease taken (or refused) and its version.
+   */
+  async #lookup(k: string, tags: readonly string[], token?: string): Promise<L2Lookup | undefined> {
     const { l2 } = this.d;
-    const read = await l2.read(k, tags);
+    const read = await l2.read(k, tags, token === undefined ? undefined : { token, ttlMs: this.d.leaseMs });
     if (!read) return undefined;
-    const out: L2Lookup = {
-      present: read.payload !== null,
-      generation: read.generation,
-      tagVersions: read.tagVersions,
-    };
+    const present = read.payload !== null;
+    const out: L2Lookup = { present, generation: read.generation, tagVersions: read.tagVersions };
+    if (read.lease && token !== undefined) out.lease = { ...read.lease, token };
     const decoded = read.payload ? decodeEntry(read.payload) : null;
     if (!decoded) return out;
     const { meta, body } = decoded;

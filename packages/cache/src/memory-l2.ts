@@ -1,6 +1,13 @@
 import { EventEmitter } from "node:events";
 import type { KeySpace } from "./keys.ts";
-import { type BusMessage, keySpaceBus, type L2Connection, type L2Driver } from "./l2-driver.ts";
+import {
+  type BusMessage,
+  keySpaceBus,
+  type L2Connection,
+  type L2Driver,
+  type L2Read,
+  type LeaseGrant,
+} from "./l2-driver.ts";
 
 interface Slot {
   value: Buffer | string;
@@ -83,20 +90,33 @@ export function createMemoryL2(
   const count = (fullKey: string) => Number(store.get(fullKey) ?? 0);
   const version = (k: string) => String(count(keys.version(k)));
   const bump = (fullKey: string) => store.set(fullKey, String(count(fullKey) + 1), LONG);
+  const takeLease = (key: string, token: string, ttlMs: number): LeaseGrant => {
+    if (store.get(keys.lease(key)) === null) {
+      store.set(keys.lease(key), token, ttlMs);
+      return { version: version(key), outcome: "acquired" };
+    }
+    store.set(keys.waiters(key), "1", ttlMs);
+    return { version: version(key), outcome: "busy" };
+  };
+  const release = (key: string, token: string, from: string | undefined) => {
+    if (store.get(keys.lease(key)) === token) store.delete(keys.lease(key));
+    if (store.get(keys.waiters(key)) === null) return;
+    store.delete(keys.waiters(key));
+    store.publish(keys.channel, JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage));
+  };
   return {
     keys,
     connection,
     ...keySpaceBus(connection, keys.channel),
-    async read(key, tags) {
+    async read(key, tags, lease) {
       const payload = store.get(keys.data(key));
-      return {
+      const read: L2Read = {
         payload: payload === null ? null : (payload as Buffer),
         generation: count(keys.generation),
         tagVersions: tags.map((t) => count(keys.tag(t))),
       };
-    },
-    async readVersion(key) {
-      return version(key);
+      if (lease && payload === null) read.lease = takeLease(key, lease.token, lease.ttlMs);
+      return read;
     },
     async readVersions(tags) {
       return { generation: count(keys.generation), tagVersions: tags.map((t) => count(keys.tag(t))) };
@@ -104,10 +124,7 @@ export function createMemoryL2(
     async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
       const stored = version(key) === expectedVersion;
       if (stored) store.set(keys.data(key), payload, ttlMs);
-      if (leaseToken) {
-        if (store.get(keys.lease(key)) === leaseToken) store.delete(keys.lease(key));
-        store.publish(keys.channel, JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage));
-      }
+      if (leaseToken) release(key, leaseToken, from);
       return stored;
     },
     async set(key, payload, ttlMs) {
@@ -126,14 +143,11 @@ export function createMemoryL2(
     async bumpGeneration() {
       bump(keys.generation);
     },
-    async acquireLease(key, token, ttlMs, unlessFilled) {
-      if (unlessFilled && store.get(keys.data(key)) !== null) return "filled";
-      if (store.get(keys.lease(key)) !== null) return "busy";
-      store.set(keys.lease(key), token, ttlMs);
-      return "acquired";
+    async acquireLease(key, token, ttlMs) {
+      return takeLease(key, token, ttlMs);
     },
-    async releaseLease(key, token) {
-      if (store.get(keys.lease(key)) === token) store.delete(keys.lease(key));
+    async releaseLease(key, token, from) {
+      release(key, token, from);
     },
     async close() {},
   };

@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { Cluster } from "ioredis";
 import type { KeySpace } from "./keys.ts";
-import { type BusMessage, keySpaceBus, type L2Driver } from "./l2-driver.ts";
+import { type BusMessage, keySpaceBus, type L2Driver, type L2Read, type LeaseRequest } from "./l2-driver.ts";
 import { RedisL2Connection } from "./redis-bus.ts";
 import type { RedisClient } from "./redis-connection.ts";
 
@@ -8,85 +9,115 @@ import type { RedisClient } from "./redis-connection.ts";
 const VERSION_TTL_MS = 24 * 3600 * 1000;
 
 const SCRIPTS = {
+  // KEYS: data, then (standalone) the generation and tag counters. ARGV: lease token, lease ttl ms. The
+  // entry and the counters; when the key holds nothing, also its version and the lease taken (or a
+  // waiter's mark left), so that a miss costs two round trips: this read, and the fill. The version, lease
+  // and waiters' keys are the data key's siblings (KeySpace), named here rather than sent with every hit:
+  // they share its hash slot, so a Cluster node that holds the one holds the others.
+  pfRead: script(`local out = {redis.call('GET', KEYS[1]) or false, false, false}
+if not out[1] then
+  local base = string.sub(KEYS[1], 1, -2)
+  out[2] = redis.call('GET', base .. 'v') or '0'
+  if redis.call('SET', base .. 'l', ARGV[1], 'PX', ARGV[2], 'NX') then out[3] = 'acquired'
+  else redis.call('SET', base .. 'w', '1', 'PX', ARGV[2]) out[3] = 'busy' end
+end
+if #KEYS > 1 then
+  local c = redis.call('MGET', unpack(KEYS, 2))
+  for i = 1, #c do out[3 + i] = c[i] or false end
+end
+return out`),
+  // KEYS: version, lease, waiters. ARGV: token, ttl ms. The lease of a key whose entry is unusable.
+  pfLease: script(`local v = redis.call('GET', KEYS[1]) or '0'
+if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return {v, 'acquired'} end
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+return {v, 'busy'}`),
   // KEYS: data, version. ARGV: expected version, payload, ttl ms. Stores only if nothing invalidated the key.
-  pfFill: {
-    numberOfKeys: 2,
-    lua: `local v = redis.call('GET', KEYS[2]) or '0'
+  pfFill: script(`local v = redis.call('GET', KEYS[2]) or '0'
 if v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`,
-  },
-  // KEYS: data, version, lease. ARGV: expected version, payload, ttl ms, lease token, channel, message.
-  // The fill, the release of the lease and the wake-up of its waiters in one round trip.
-  pfFillRelease: {
-    numberOfKeys: 3,
-    lua: `local stored = 0
+return 1`),
+  // KEYS: data, version, lease, waiters. ARGV: expected version, payload, ttl ms, lease token, channel,
+  // message. The fill, the release of the lease and the wake-up of its waiters (if any) in one round trip.
+  pfFillRelease: script(`local stored = 0
 if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   stored = 1
 end
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-return stored`,
-  },
+if redis.call('DEL', KEYS[4]) == 1 then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+return stored`),
   // KEYS: data, version. ARGV: payload, ttl ms, version ttl ms.
-  pfSet: {
-    numberOfKeys: 2,
-    lua: `redis.call('INCR', KEYS[2])
+  pfSet: script(`redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`,
-  },
+return 1`),
   // KEYS: data, version. ARGV: version ttl ms.
-  pfInvalidate: {
-    numberOfKeys: 2,
-    lua: `redis.call('INCR', KEYS[2])
+  pfInvalidate: script(`redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
-return 1`,
-  },
-  // KEYS: data, lease. ARGV: token, ttl ms, '1' to report a value that is already there.
-  pfLease: {
-    numberOfKeys: 2,
-    lua: `if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 'filled' end
-if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return 'acquired' end
-return 'busy'`,
-  },
-  // KEYS: lease. ARGV: token.
-  pfRelease: {
-    numberOfKeys: 1,
-    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
-  },
-} as const;
-
-type ScriptClient = RedisClient & {
-  pfFill(data: string, version: string, expected: string, payload: Buffer, ttl: number): Promise<number>;
-  pfFillRelease(
-    data: string,
-    version: string,
-    lease: string,
-    expected: string,
-    payload: Buffer,
-    ttl: number,
-    token: string,
-    channel: string,
-    message: string,
-  ): Promise<number>;
-  pfSet(data: string, version: string, payload: Buffer, ttl: number, versionTtl: number): Promise<number>;
-  pfInvalidate(data: string, version: string, versionTtl: number): Promise<number>;
-  pfRelease(lease: string, token: string): Promise<number>;
-  pfLease(
-    data: string,
-    lease: string,
-    token: string,
-    ttl: number,
-    unlessFilled: string,
-  ): Promise<"acquired" | "busy" | "filled">;
+return 1`),
+  // KEYS: lease, waiters. ARGV: token, channel, message.
+  pfRelease: script(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return 0`),
 };
+
+type Reply = Array<Buffer | null>;
+
+interface Script {
+  lua: string;
+  sha: string;
+}
+
+function script(lua: string): Script {
+  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+/**
+ * Runs a script by its SHA-1, and by its text when the server does not know it yet (NOSCRIPT: a new or
+ * restarted server, or another Cluster node), which loads it there too. Written here rather than taken
+ * from ioredis' `defineCommand`, whose wrapper costs a closure and a copy of the arguments per call: about
+ * a tenth of a cache hit's CPU (bench/reports/cache.md).
+ */
+function runScript(client: RedisClient, s: Script, keys: string[], args: Array<string | number | Buffer>) {
+  return client.callBuffer("evalsha", s.sha, keys.length, ...keys, ...args).catch((err: Error) => {
+    if (!err.message.includes("NOSCRIPT")) throw err;
+    return client.callBuffer("eval", s.lua, keys.length, ...keys, ...args);
+  }) as Promise<unknown>;
+}
+
+const preloaded = new WeakSet<RedisClient>();
+
+/**
+ * Loads the scripts whenever the client (re)connects, a failover's new master included, so that the first
+ * miss after it costs its two round trips rather than four (an EVALSHA refused, then the EVAL).
+ */
+function preloadScripts(client: RedisClient): void {
+  if (preloaded.has(client)) return;
+  preloaded.add(client);
+  const load = () => {
+    for (const s of Object.values(SCRIPTS)) client.script("LOAD", s.lua).catch(() => undefined);
+  };
+  client.on("ready", load);
+  if (client.status === "ready") load();
+}
 
 /** A counter as Redis returns it (a string, a Buffer from MGET's binary form, or nothing). */
 const toCount = (v: Buffer | string | null | undefined) => (v === null || v === undefined ? 0 : Number(String(v)));
+
+const filledMessage = (key: string, from: string | undefined) =>
+  JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage);
+
+/** pfRead's reply: [entry, version, lease outcome] (the last two only for a lease taken), then counters. */
+function toRead(reply: Reply, counts: Array<Buffer | string | null>, lease: LeaseRequest | undefined): L2Read {
+  const [payload = null, version, outcome] = reply;
+  const read: L2Read = { payload, generation: toCount(counts[0]), tagVersions: [] };
+  for (let i = 1; i < counts.length; i++) read.tagVersions.push(toCount(counts[i]));
+  if (lease && payload === null && version && outcome) {
+    read.lease = { version: version.toString(), outcome: outcome.toString() === "acquired" ? "acquired" : "busy" };
+  }
+  return read;
+}
 
 /**
  * The two connections under key spaces: `createRedisL2` makes one per driver (the driver owns it), and a
@@ -122,27 +153,35 @@ export function redisKeySpace(
   options: { closesConnection: boolean },
 ): L2Driver {
   const client = connection.client;
-  for (const [name, s] of Object.entries(SCRIPTS)) {
-    if (!(name in client)) client.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-  }
-  const redis = client as ScriptClient;
+  const redis = client;
+  preloadScripts(client);
+  const run = (s: Script, keys: string[], ...args: Array<string | number | Buffer>) => runScript(client, s, keys, args);
   // One MGET reads the entry, the generation and the tags; on Cluster they live in two slots, so two commands.
   const cluster = client instanceof Cluster;
   const counters = (tags: readonly string[]) => [keys.generation, ...tags.map((t) => keys.tag(t))];
+  // A plain read, for a cache whose reads mostly hit: MGET costs Redis a tenth of what a script does.
+  const readEntry = async (key: string, tags: readonly string[]): Promise<L2Read> => {
+    let payload: Buffer | null;
+    let counts: Array<Buffer | string | null>;
+    if (cluster) [payload, counts] = await Promise.all([redis.getBuffer(keys.data(key)), redis.mget(counters(tags))]);
+    else [payload = null, ...counts] = await redis.mgetBuffer([keys.data(key), ...counters(tags)]);
+    return { payload, generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };
+  };
 
   return {
     keys,
     connection,
     ...keySpaceBus(connection, keys.channel),
-    async read(key, tags) {
-      let payload: Buffer | null;
-      let counts: Array<Buffer | string | null>;
-      if (cluster) [payload, counts] = await Promise.all([redis.getBuffer(keys.data(key)), redis.mget(counters(tags))]);
-      else [payload = null, ...counts] = await redis.mgetBuffer([keys.data(key), ...counters(tags)]);
-      return { payload, generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };
-    },
-    async readVersion(key) {
-      return (await redis.get(keys.version(key))) ?? "0";
+    read(key, tags, lease) {
+      if (!lease) return readEntry(key, tags);
+      const ttl = Math.max(1, Math.ceil(lease.ttlMs));
+      if (cluster) {
+        // The counters live in another slot than the key: a second command, sent in the same round trip.
+        const entry = run(SCRIPTS.pfRead, [keys.data(key)], lease.token, ttl) as Promise<Reply>;
+        return Promise.all([entry, redis.mget(counters(tags))]).then(([r, counts]) => toRead(r, counts, lease));
+      }
+      const all = [keys.data(key), ...counters(tags)];
+      return (run(SCRIPTS.pfRead, all, lease.token, ttl) as Promise<Reply>).then((r) => toRead(r, r.slice(3), lease));
     },
     async readVersions(tags) {
       const counts = await redis.mget(counters(tags));
@@ -151,25 +190,25 @@ export function redisKeySpace(
     async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
       const ttl = Math.max(1, Math.ceil(ttlMs));
       const stored = leaseToken
-        ? await redis.pfFillRelease(
-            keys.data(key),
-            keys.version(key),
-            keys.lease(key),
+        ? await run(
+            SCRIPTS.pfFillRelease,
+            [keys.data(key), keys.version(key), keys.lease(key), keys.waiters(key)],
             expectedVersion,
             payload,
             ttl,
             leaseToken,
             keys.channel,
-            JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage),
+            filledMessage(key, from),
           )
-        : await redis.pfFill(keys.data(key), keys.version(key), expectedVersion, payload, ttl);
+        : await run(SCRIPTS.pfFill, [keys.data(key), keys.version(key)], expectedVersion, payload, ttl);
       return stored === 1;
     },
     async set(key, payload, ttlMs) {
-      await redis.pfSet(keys.data(key), keys.version(key), payload, Math.max(1, Math.ceil(ttlMs)), VERSION_TTL_MS);
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      await run(SCRIPTS.pfSet, [keys.data(key), keys.version(key)], payload, ttl, VERSION_TTL_MS);
     },
     async invalidate(list) {
-      await Promise.all(list.map((k) => redis.pfInvalidate(keys.data(k), keys.version(k), VERSION_TTL_MS)));
+      await Promise.all(list.map((k) => run(SCRIPTS.pfInvalidate, [keys.data(k), keys.version(k)], VERSION_TTL_MS)));
     },
     async bumpTags(tags) {
       await Promise.all(tags.map((t) => redis.incr(keys.tag(t))));
@@ -177,17 +216,18 @@ export function redisKeySpace(
     async bumpGeneration() {
       await redis.incr(keys.generation);
     },
-    async acquireLease(key, token, ttlMs, unlessFilled) {
-      return redis.pfLease(
-        keys.data(key),
-        keys.lease(key),
+    async acquireLease(key, token, ttlMs) {
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      const [version, outcome] = (await run(
+        SCRIPTS.pfLease,
+        [keys.version(key), keys.lease(key), keys.waiters(key)],
         token,
-        Math.max(1, Math.ceil(ttlMs)),
-        unlessFilled ? "1" : "0",
-      );
+        ttl,
+      )) as Reply;
+      return { version: String(version), outcome: String(outcome) === "acquired" ? "acquired" : "busy" };
     },
-    async releaseLease(key, token) {
-      await redis.pfRelease(keys.lease(key), token);
+    async releaseLease(key, token, from) {
+      await run(SCRIPTS.pfRelease, [keys.lease(key), keys.waiters(key)], token, keys.channel, filledMessage(key, from));
     },
     async close() {
       if (options.closesConnection) await connection.close();
