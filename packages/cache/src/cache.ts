@@ -18,6 +18,8 @@ export type { CacheOptions, CacheResult, CacheStatus, EntryOptions, Invalidation
 
 const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
 
+const valueOf = <T>(r: CacheResult<T>): T => r.value;
+
 const isKeyList = (x: readonly string[] | Invalidation): x is readonly string[] => Array.isArray(x);
 
 /**
@@ -113,38 +115,49 @@ export class Cache {
   }
 
   /** The value of `key`, from L1, L2 or the loader. */
-  async getOrLoad<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<T> {
-    return (await this.fetch(key, loader, options)).value;
+  getOrLoad<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<T> {
+    // The L1 hit of the plain call: one promise, and no result object, which nobody would read.
+    const k = this.#enabled ? normalizeKey(key) : key;
+    const e = this.#enabled ? this.#freshInL1(k, key, loader, options) : undefined;
+    if (e) return Promise.resolve(e.value as T);
+    return this.#fetch(k, key, loader, options).then(valueOf);
   }
 
   /** As getOrLoad, with what the lookup did. */
-  async fetch<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
-    if (!this.#enabled) {
-      this.#telemetry.count("bypass", key);
-      const value = await runLoader(key, loader, this.#options(options));
-      return { value, status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
-    }
-    const k = normalizeKey(key);
-    const now = this.#now();
-    let stale: Candidate | undefined;
+  fetch<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
+    const k = this.#enabled ? normalizeKey(key) : key;
+    const e = this.#enabled ? this.#freshInL1(k, key, loader, options) : undefined;
+    if (!e) return this.#fetch(k, key, loader, options);
+    const ttlMs = e.freshUntil - this.#now();
+    return Promise.resolve({ value: e.value as T, status: "hit", layer: "l1", collapsed: false, stored: false, ttlMs });
+  }
+
+  /** The key's L1 entry if fresh, counted as a hit (and refreshed ahead, now and then); else undefined. */
+  #freshInL1(k: string, key: string, loader: Loader<unknown>, options: Partial<EntryOptions> | undefined) {
     const e = this.#local.get(k);
-    if (e && now < e.freshUntil) {
-      this.#telemetry.count("hit_l1", key);
-      // An L1 hit reads one option: merging them all would cost an object per hit.
-      if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
-        this.#pipeline.maybeRefresh(k, key, e, loader as Loader<unknown>, this.#options(options), now);
-      }
-      return {
-        value: e.value as T,
-        status: "hit",
-        layer: "l1",
-        collapsed: false,
-        stored: false,
-        ttlMs: e.freshUntil - now,
-      };
+    const now = this.#now();
+    if (!e || now >= e.freshUntil) return undefined;
+    this.#telemetry.count("hit_l1", key);
+    // An L1 hit reads one option: merging them all would cost an object per hit.
+    if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
+      this.#pipeline.maybeRefresh(k, key, e, loader, this.#options(options), now);
     }
-    if (e) stale = { value: e.value, meta: e };
-    return this.#pipeline.fetch(k, key, loader, this.#options(options), stale);
+    return e;
+  }
+
+  /** A lookup past a fresh L1 entry: L2 and the loader, with L1's stale entry as a fallback if any. */
+  #fetch<T>(k: string, key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
+    const o = this.#options(options);
+    if (!this.#enabled) return this.#bypass(key, loader, o);
+    const e = this.#local.get(k);
+    const stale: Candidate | undefined = e ? { value: e.value, meta: e } : undefined;
+    return this.#pipeline.fetch(k, key, loader, o, stale);
+  }
+
+  async #bypass<T>(key: string, loader: Loader<T>, o: EntryOptions): Promise<CacheResult<T>> {
+    this.#telemetry.count("bypass", key);
+    const value = await runLoader(key, loader, o);
+    return { value, status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
   }
 
   #options(options: Partial<EntryOptions> | undefined): EntryOptions {

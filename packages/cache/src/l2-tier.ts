@@ -85,12 +85,14 @@ export class RemoteL2Tier implements L2Tier {
 
   read(k: string, tags: readonly string[], lease?: LeaseRequest) {
     const d = this.driver;
-    return this.tier
-      .call("read", () => d.read(k, tags, lease))
-      .catch((err) => {
+    return this.tier.attempt(
+      "read",
+      () => d.read(k, tags, lease),
+      (err) => {
         if (lease && !(err instanceof BypassedError)) releaseGhost(d, k, lease.token, lease.ttlMs);
         return undefined;
-      });
+      },
+    );
   }
 
   async readTagVersions(tags: readonly string[]) {

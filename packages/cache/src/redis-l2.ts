@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Cluster } from "ioredis";
 import type { KeySpace } from "./keys.ts";
-import { type BusMessage, keySpaceBus, type L2Driver, type L2Read, type LeaseRequest } from "./l2-driver.ts";
+import { type BusMessage, keySpaceBus, type L2Driver, type L2Read } from "./l2-driver.ts";
 import { RedisL2Connection } from "./redis-bus.ts";
 import type { RedisClient } from "./redis-connection.ts";
 
@@ -108,12 +108,18 @@ const toCount = (v: Buffer | string | null | undefined) => (v === null || v === 
 const filledMessage = (key: string, from: string | undefined) =>
   JSON.stringify({ from: from ?? "", filled: key } satisfies BusMessage);
 
+/** An entry and the counters that follow it from `from` on (generation first, then the tags). */
+function plainRead(payload: Buffer | null, counts: Array<Buffer | string | null>, from: number): L2Read {
+  const read: L2Read = { payload, generation: toCount(counts[from]), tagVersions: [] };
+  for (let i = from + 1; i < counts.length; i++) read.tagVersions.push(toCount(counts[i]));
+  return read;
+}
+
 /** pfRead's reply: [entry, version, lease outcome] (the last two only for a lease taken), then counters. */
-function toRead(reply: Reply, counts: Array<Buffer | string | null>, lease: LeaseRequest | undefined): L2Read {
+function toRead(reply: Reply, counts: Array<Buffer | string | null>, from: number): L2Read {
   const [payload = null, version, outcome] = reply;
-  const read: L2Read = { payload, generation: toCount(counts[0]), tagVersions: [] };
-  for (let i = 1; i < counts.length; i++) read.tagVersions.push(toCount(counts[i]));
-  if (lease && payload === null && version && outcome) {
+  const read = plainRead(payload, counts, from);
+  if (payload === null && version && outcome) {
     read.lease = { version: version.toString(), outcome: outcome.toString() === "acquired" ? "acquired" : "busy" };
   }
   return read;
@@ -160,12 +166,12 @@ export function redisKeySpace(
   const cluster = client instanceof Cluster;
   const counters = (tags: readonly string[]) => [keys.generation, ...tags.map((t) => keys.tag(t))];
   // A plain read, for a cache whose reads mostly hit: MGET costs Redis a tenth of what a script does.
-  const readEntry = async (key: string, tags: readonly string[]): Promise<L2Read> => {
-    let payload: Buffer | null;
-    let counts: Array<Buffer | string | null>;
-    if (cluster) [payload, counts] = await Promise.all([redis.getBuffer(keys.data(key)), redis.mget(counters(tags))]);
-    else [payload = null, ...counts] = await redis.mgetBuffer([keys.data(key), ...counters(tags)]);
-    return { payload, generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };
+  const readEntry = (key: string, tags: readonly string[]): Promise<L2Read> => {
+    if (cluster) {
+      const both = Promise.all([redis.getBuffer(keys.data(key)), redis.mget(counters(tags))]);
+      return both.then(([payload, counts]) => plainRead(payload, counts, 0));
+    }
+    return redis.mgetBuffer([keys.data(key), ...counters(tags)]).then((r) => plainRead(r[0] ?? null, r, 1));
   };
 
   return {
@@ -178,10 +184,10 @@ export function redisKeySpace(
       if (cluster) {
         // The counters live in another slot than the key: a second command, sent in the same round trip.
         const entry = run(SCRIPTS.pfRead, [keys.data(key)], lease.token, ttl) as Promise<Reply>;
-        return Promise.all([entry, redis.mget(counters(tags))]).then(([r, counts]) => toRead(r, counts, lease));
+        return Promise.all([entry, redis.mget(counters(tags))]).then(([r, counts]) => toRead(r, counts, 0));
       }
       const all = [keys.data(key), ...counters(tags)];
-      return (run(SCRIPTS.pfRead, all, lease.token, ttl) as Promise<Reply>).then((r) => toRead(r, r.slice(3), lease));
+      return (run(SCRIPTS.pfRead, all, lease.token, ttl) as Promise<Reply>).then((r) => toRead(r, r, 3));
     },
     async readVersions(tags) {
       const counts = await redis.mget(counters(tags));

@@ -138,17 +138,31 @@ export class RemoteTier {
       .then(this.#succeeded, (error) => this.#failed(operation, error));
   }
 
+  /** As `call`, answering `fallback(error)` instead of failing, in the same promise. */
+  attempt<T, F>(operation: string, op: () => Promise<T>, fallback: (error: unknown) => F): Promise<T | F> {
+    if (!this.#breaker.allow()) return Promise.resolve(fallback(new BypassedError()));
+    const failed = (error: unknown) => {
+      this.#count(operation, error);
+      return fallback(error);
+    };
+    if (this.#journal.empty) return op().then(this.#succeeded, failed);
+    return this.#journal.replay().then(op).then(this.#succeeded, failed);
+  }
+
   readonly #succeeded = <T>(result: T): T => {
     this.#breaker.success();
     return result;
   };
 
   #failed(operation: string, error: unknown): never {
-    if (!(error instanceof BypassedError)) {
-      this.#breaker.failure();
-      this.events.emit("l2_error", { operation, error });
-    }
+    this.#count(operation, error);
     throw error;
+  }
+
+  #count(operation: string, error: unknown): void {
+    if (error instanceof BypassedError) return;
+    this.#breaker.failure();
+    this.events.emit("l2_error", { operation, error });
   }
 
   /**
