@@ -98,15 +98,17 @@ export async function registerServerGuards(app: HttpApp, edge: EdgeSettings): Pr
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onRequest", async (_request, reply) => {
-    if (!closing) return;
+  // Callback hooks, not async ones: every request passes them, and a promise each is measurable.
+  app.addHook("onRequest", (_request, reply, done) => {
+    if (!closing) return done();
     reply.header("connection", "close");
-    throw new AppError(503, "shutting_down", "the service is stopping; retry on another instance", RETRY_AFTER_S);
+    done(new AppError(503, "shutting_down", "the service is stopping; retry on another instance", RETRY_AFTER_S));
   });
   // An answer finished while draining or stopping tells its keep-alive client not to send another on this
   // connection, which Node then closes cleanly: the client reconnects elsewhere instead of being reset.
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (draining || closing) reply.header("connection", "close");
+    done(null, payload);
   });
   if (edge.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {

@@ -101,15 +101,20 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     namespace: `${options.caches?.namespace ?? "pf"}:${options.service}`,
   });
 
-  app.addHook("onResponse", async (request, reply) => {
-    metrics.httpRequestDuration
-      .labels({
-        service: options.service,
-        method: request.method,
-        route: request.routeOptions.url ?? "unmatched",
-        status: String(reply.statusCode),
-      })
-      .observe(reply.elapsedTime / 1000);
+  // One histogram child per route, method and status (a bounded set: route patterns, not URLs), looked up
+  // by a string rather than made from a label object on every request.
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  app.addHook("onResponse", (request, reply, done) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const id = `${request.method} ${route} ${reply.statusCode}`;
+    let child = durations.get(id);
+    if (!child) {
+      const labels = { service: options.service, method: request.method, route, status: String(reply.statusCode) };
+      child = metrics.httpRequestDuration.labels(labels);
+      durations.set(id, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(swagger, {

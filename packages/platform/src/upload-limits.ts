@@ -1,6 +1,6 @@
 import rateLimit from "@fastify/rate-limit";
 import type { RedisClient } from "@printfab/cache";
-import type { FastifyRequest } from "fastify";
+import type { FastifyRequest, onRequestHookHandler } from "fastify";
 import type { Auth } from "./auth.ts";
 import type { EdgeSettings } from "./config.ts";
 import { AppError } from "./errors.ts";
@@ -39,21 +39,19 @@ function clientOf(request: FastifyRequest, auth: Auth | undefined): { key: strin
   return { key: `ip:${request.ip}`, exempt: false };
 }
 
-/** In-flight uploads per client: beyond the cap a client waits for its own, not for everyone's. */
-function registerConcurrencyCap(app: HttpApp, options: UploadLimitOptions): void {
+/**
+ * In-flight uploads per client: beyond the cap a client waits for its own, not for everyone's. The hook is
+ * the upload routes' own, first of their `onRequest` hooks (before authentication): other routes pay nothing.
+ */
+function concurrencyCap(options: UploadLimitOptions): onRequestHookHandler {
   const inFlight = new Map<string, number>();
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.routeOptions.config.upload) return;
+  return (request, reply, done) => {
     const { key, exempt } = clientOf(request, options.auth);
-    if (exempt) return;
+    if (exempt) return done();
     const now = inFlight.get(key) ?? 0;
     if (now >= options.edge.uploadConcurrencyPerClient) {
-      throw new AppError(
-        429,
-        "too_many_uploads",
-        `at most ${options.edge.uploadConcurrencyPerClient} uploads at a time per client`,
-        1,
-      );
+      const max = options.edge.uploadConcurrencyPerClient;
+      return done(new AppError(429, "too_many_uploads", `at most ${max} uploads at a time per client`, 1));
     }
     inFlight.set(key, now + 1);
     // 'close' fires once the answer is sent or the client went away, whichever comes first.
@@ -62,7 +60,8 @@ function registerConcurrencyCap(app: HttpApp, options: UploadLimitOptions): void
       if (left <= 0) inFlight.delete(key);
       else inFlight.set(key, left);
     });
-  });
+    done();
+  };
 }
 
 /**
@@ -71,10 +70,13 @@ function registerConcurrencyCap(app: HttpApp, options: UploadLimitOptions): void
  * before authentication and before the body is read.
  */
 export async function registerUploadLimits(app: HttpApp, options: UploadLimitOptions): Promise<void> {
+  const cap = concurrencyCap(options);
   app.addHook("onRoute", (route) => {
-    if (route.config?.upload) {
-      route.config = { ...route.config, rateLimit: { max: options.edge.uploadRatePerMinute, timeWindow: 60_000 } };
-    }
+    if (!route.config?.upload) return;
+    route.config = { ...route.config, rateLimit: { max: options.edge.uploadRatePerMinute, timeWindow: 60_000 } };
+    const own =
+      route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [cap, ...own];
   });
   await app.register(rateLimit, {
     global: false,
@@ -92,5 +94,4 @@ export async function registerUploadLimits(app: HttpApp, options: UploadLimitOpt
         Math.ceil(context.ttl / 1000),
       ),
   });
-  registerConcurrencyCap(app, options);
 }
