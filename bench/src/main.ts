@@ -5,19 +5,26 @@ import { runAttacksCli } from "./attacks/cli.ts";
 import { runCacheBench } from "./cache-bench.ts";
 import { runFaultsBench } from "./faults/faults-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
-import { runSystemBench } from "./system/system-bench.ts";
+import { PARTS, type Part, runSystemBench } from "./system/system-bench.ts";
 
 const HELP = `Printfab benchmarks.
 
-Usage: npm run bench [-- <suite>] [--seconds N] [--quick]
+Usage: npm run bench [-- <suite>] [--seconds N] [--quick] [system options]
 
 Suites:
   system  (the default) the whole system, CACHE=off and on side by side: catalogue, order tracking,
           spike, cold start, quotes, and the strategy table. Needs PostgreSQL (BENCH_DATABASE_URL,
           default postgres://postgres@127.0.0.1:5432/printfab_bench, created if missing) and Redis
           (REDIS_URL, default redis://127.0.0.1:6379). --quick: a smaller data set and shorter runs.
-  cache   the cache engine against raw ioredis, BentoCache and cache-manager on one Redis
-          (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed)
+          The catalogue runs in alternating rounds (off, on, and a bare Fastify serving the same bytes:
+          the limit), after a warm step on the cache-on Shop (services/launcher/src/warm-cli.ts).
+            --scenarios a,b     only these, of ${PARTS.join(", ")}
+            --rounds N          catalogue rounds, medians of which the report gives (default 3, at least 3)
+            --warm-products N   products the warm step loads (default a tenth of the catalogue)
+            --no-warm           no warm step: the rounds start with a cold cache
+  cache   the cache engine against lru-cache, raw ioredis, BentoCache and cache-manager on one Redis
+          (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed), in --rounds N
+          alternating rounds of --seconds N per row
   mesh    a generated 1,000,000-triangle STL: parse, measure, preview, beside three's STLLoader
   attacks hostile requests against a running system on 127.0.0.1: a Markdown table of what each got
           (its own options: npm run bench -- attacks --help)
@@ -33,7 +40,15 @@ if (process.argv[2] === "attacks") process.exit(await runAttacksCli(process.argv
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seconds: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  options: {
+    seconds: { type: "string" },
+    quick: { type: "boolean" },
+    scenarios: { type: "string" },
+    rounds: { type: "string" },
+    "warm-products": { type: "string" },
+    "no-warm": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  },
 });
 const suite = positionals[0] ?? "system";
 if (values.help) {
@@ -45,17 +60,33 @@ if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
   process.stderr.write("--seconds must be a number from 0 to 600\n");
   process.exit(2);
 }
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+};
+const parts = values.scenarios?.split(",").map((p) => p.trim());
+const unknown = parts?.filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown?.length) fail(`--scenarios: unknown ${unknown.join(", ")} (choose among ${PARTS.join(", ")})`);
+const rounds = Number(values.rounds ?? 3);
+// Fewer than three rounds make a median that is no better than one run.
+if (!Number.isInteger(rounds) || rounds < 3 || rounds > 20) fail("--rounds must be a whole number from 3 to 20");
+const warmProducts = values["no-warm"] ? 0 : values["warm-products"] ? Number(values["warm-products"]) : undefined;
+if (warmProducts !== undefined && !(Number.isInteger(warmProducts) && warmProducts >= 0))
+  fail("--warm-products must be a whole number");
 const out = fileURLToPath(new URL("../reports", import.meta.url));
 await mkdir(fileURLToPath(new URL("../results", import.meta.url)), { recursive: true });
 switch (suite) {
   case "cache":
-    await runCacheBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", seconds, out });
+    await runCacheBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", seconds, rounds, out });
     break;
   case "system":
     await runSystemBench({
       quick: values.quick ?? false,
       out,
       resultsDir: fileURLToPath(new URL("../results", import.meta.url)),
+      parts: parts as Part[] | undefined,
+      rounds,
+      warmProducts,
     });
     break;
   case "mesh":

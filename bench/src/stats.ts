@@ -70,3 +70,19 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
     ...cells.slice(1).map(line),
   ].join("\n");
 }
+
+/** A figure over a few runs: the median with the lowest and highest, so noise shows next to the value. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  const mid = sorted.length >> 1;
+  const median =
+    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+}

@@ -1,43 +1,47 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { migrateServices, openInfrastructure, resetData, SERVICES, seed, seedModels } from "@printfab/launcher";
 import { createLogger, loadConfig } from "@printfab/platform";
-import { freePort } from "@printfab/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { scrape, sum } from "./metrics-scrape.ts";
+import { type CatalogueFigures, medianFigures, runCatalogue } from "./catalogue-rounds.ts";
+import { type ModeFigures, measure } from "./measure.ts";
+import { type Running, root, startSystem, stopChildrenOnExit, stopSystem } from "./processes.ts";
 import { writeSystemReport } from "./report.ts";
-import type { ScenarioResult, ScenarioSpec } from "./scenarios.ts";
+import type { ScenarioSpec } from "./scenarios.ts";
 import { runStrategies, type StrategyRow } from "./strategies.ts";
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const main = join(root, "services/launcher/src/main.ts");
-const worker = fileURLToPath(new URL("./load-worker.ts", import.meta.url));
 const SECRET = "printfab-bench-secret-0123456789";
-const SCENARIOS = ["catalogue", "orders", "spike", "cold", "quotes"] as const;
+export const SCENARIOS = ["catalogue", "orders", "spike", "cold", "quotes"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-
-export interface ModeFigures {
-  result: ScenarioResult;
-  dbQueriesPerRequest: number;
-  s3RequestsPerRequest: number;
-  s3GetsPerPreview: number;
-  loads: number;
-  hitRatio: number;
-  cpuSeconds: number;
-}
+/** What `--scenarios` may name: the scenarios, and the strategy table. */
+export const PARTS = [...SCENARIOS, "strategies"] as const;
+export type Part = (typeof PARTS)[number];
+type Mode = "off" | "on";
 
 export interface SystemResults {
   startedAt: string;
   quick: boolean;
+  /** Wall-clock time of the whole run. */
+  seconds: number;
   sizes: { products: number; customers: number; orders: number };
-  scenarios: Record<ScenarioName, { off: ModeFigures; on: ModeFigures }>;
+  /** The catalogue's figures here are the medians of its rounds (`catalogue` has each round). */
+  scenarios: Partial<Record<ScenarioName, Record<Mode, ModeFigures>>>;
+  catalogue?: CatalogueFigures;
   strategies: StrategyRow[];
+}
+
+export interface SystemBenchOptions {
+  quick: boolean;
+  out: string;
+  resultsDir: string;
+  /** Only these parts; all of them when absent. */
+  parts?: Part[];
+  /** Alternating catalogue rounds (off, on, limit each). */
+  rounds: number;
+  /** Products the warm step loads before the catalogue rounds; 0 skips it, absent means a tenth of the catalogue. */
+  warmProducts?: number;
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -94,111 +98,12 @@ async function ensureData(env: Record<string, string>, sizes: SystemResults["siz
   }
 }
 
-interface Running {
-  urls: { shop: string; crm: string; mes: string };
-  procs: ChildProcess[];
-}
-
-async function startSystem(env: Record<string, string>, cache: "on" | "off", namespace: string): Promise<Running> {
-  const ports = { shop: await freePort(), crm: await freePort(), mes: await freePort() };
-  const urls = {
-    shop: `http://127.0.0.1:${ports.shop}`,
-    crm: `http://127.0.0.1:${ports.crm}`,
-    mes: `http://127.0.0.1:${ports.mes}`,
-  };
-  const procs = (["mes", "shop", "crm"] as const).map((service) =>
-    spawn(process.execPath, ["--import", "tsx", main], {
-      env: {
-        ...env,
-        SERVICE: service,
-        CACHE: cache,
-        CACHE_NAMESPACE: namespace,
-        SHOP_PORT: String(ports.shop),
-        CRM_PORT: String(ports.crm),
-        MES_PORT: String(ports.mes),
-        LOG_LEVEL: "error",
-        SEED: "off",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    }),
-  );
-  const deadline = Date.now() + 60_000;
-  for (const url of Object.values(urls)) {
-    while (
-      !(await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error(`${url} did not start`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return { urls, procs };
-}
-
-async function stopSystem(s: Running) {
-  await Promise.all(
-    s.procs.map(
-      (p) =>
-        new Promise<void>((r) => {
-          if (p.exitCode !== null) return r();
-          p.once("exit", () => r());
-          p.kill("SIGTERM");
-        }),
-    ),
-  );
-}
-
-/** The services whose DB queries a scenario's requests cause (the outbox relays count as <service>-outbox). */
-const SERVED_BY: Record<ScenarioName, Array<"shop" | "crm" | "mes">> = {
-  catalogue: ["shop"],
-  orders: ["shop", "mes"],
-  spike: ["shop"],
-  cold: ["shop"],
-  quotes: ["shop", "mes"],
-};
-
-const runWorker = async (spec: ScenarioSpec) =>
-  JSON.parse(
-    (await run(process.execPath, ["--import", "tsx", worker, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 }))
-      .stdout,
-  ) as ScenarioResult;
-
-async function measure(s: Running, spec: ScenarioSpec): Promise<ModeFigures> {
-  // Steady state is what the catalogue claims are about: the caches are warmed by the same traffic first.
-  if (spec.scenario === "catalogue") await runWorker({ ...spec, warmUp: true });
-  const before = await Promise.all(Object.values(s.urls).map(scrape));
-  const result = await runWorker(spec);
-  const after = await Promise.all(Object.values(s.urls).map(scrape));
-  const delta = (prefix: string, ...filters: string[]) =>
-    after.reduce(
-      (acc, m, i) => acc + sum(m, prefix, ...filters) - sum(before[i] as Map<string, number>, prefix, ...filters),
-      0,
-    );
-  const requests = Math.max(1, result.requests);
-  const served = SERVED_BY[spec.scenario];
-  const dbQueries = served.reduce((acc, service) => acc + delta("db_queries_total", `service="${service}"`), 0);
-  const hits = delta("cache_requests_total", 'result="hit_l1"') + delta("cache_requests_total", 'result="hit_l2"');
-  const lookups =
-    hits + delta("cache_requests_total", 'result="miss"') + delta("cache_requests_total", 'result="bypass"');
-  const previews = spec.scenario === "catalogue" ? requests * 0.15 : 0;
-  return {
-    result,
-    dbQueriesPerRequest: dbQueries / requests,
-    s3RequestsPerRequest: delta("object_store_requests_total") / requests,
-    s3GetsPerPreview: previews ? delta("object_store_requests_total", 'op="get"') / previews : 0,
-    loads: delta("cache_loads_total") || delta("cache_requests_total", 'result="bypass"'),
-    hitRatio: lookups ? hits / lookups : 0,
-    cpuSeconds: delta("process_cpu_seconds_total"),
-  };
-}
-
-export async function runSystemBench(opts: { quick: boolean; out: string; resultsDir: string }) {
+/** The environment of the services under test, and what the load generator needs to know of the data. */
+async function prepare(quick: boolean) {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/printfab_bench";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   await checkPrerequisites(databaseUrl, redisUrl);
-  const sizes = opts.quick
+  const sizes = quick
     ? { products: 20_000, customers: 2_000, orders: 40_000 }
     : { products: 100_000, customers: 10_000, orders: 200_000 };
   const dataDir = join(root, "bench/.data");
@@ -226,48 +131,121 @@ export async function runSystemBench(opts: { quick: boolean; out: string; result
   const modelFiles = (
     await db.query("SELECT DISTINCT model_key FROM shop.products WHERE model_key IS NOT NULL LIMIT 8")
   ).rows.map((r) => join(dataDir, "objects", r.model_key as string));
+  return { databaseUrl, redisUrl, sizes, env, db, categories, modelFiles };
+}
 
-  const startedAt = new Date().toISOString();
-  const scenarios = {} as SystemResults["scenarios"];
-  for (const mode of ["off", "on"] as const) {
-    const namespace = `bench${Date.now().toString(36)}${mode}`;
-    log(`\n== CACHE=${mode}: starting Shop, CRM and MES`);
-    const system = await startSystem(env, mode, namespace);
-    try {
-      for (const scenario of SCENARIOS) {
-        // Each mode tracks orders of its own, still 'created', so both start from the same state.
-        const orders = (
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+interface Run {
+  p: Prepared;
+  opts: SystemBenchOptions;
+  namespaces: Record<Mode, string>;
+  /** The systems up at the moment, stopped by whoever ends the run. */
+  systems: Partial<Record<Mode, Running>>;
+  scenarios: SystemResults["scenarios"];
+}
+
+/** The load generator's spec of a scenario for one mode's system. */
+async function specFor(run: Run, scenario: ScenarioName, mode: Mode, urls: Running["urls"]): Promise<ScenarioSpec> {
+  const { db, sizes, categories, modelFiles } = run.p;
+  // Each mode tracks orders of its own, still 'created', so both start from the same state.
+  const orders =
+    scenario === "orders"
+      ? (
           await db.query(
             "SELECT id, customer_id FROM mes.orders WHERE status = 'created' ORDER BY id LIMIT 1000 OFFSET $1",
             [mode === "off" ? 0 : 1000],
           )
-        ).rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id) }));
-        log(`  ${scenario}...`);
-        const figures = await measure(system, {
-          scenario,
-          quick: opts.quick,
-          urls: system.urls,
-          secret: SECRET,
-          productCount: sizes.products,
-          categories,
-          orders,
-          modelFiles,
-          runId: namespace,
-        });
-        scenarios[scenario] ??= {} as { off: ModeFigures; on: ModeFigures };
-        scenarios[scenario][mode] = figures;
-        log(
-          `    ${figures.result.rps} req/s, p99 ${figures.result.p99} ms, ${figures.dbQueriesPerRequest.toFixed(3)} DB queries/request`,
-        );
-      }
-    } finally {
-      await stopSystem(system);
+        ).rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id) }))
+      : [];
+  const productCount = sizes.products;
+  const common = { quick: run.opts.quick, secret: SECRET, productCount, categories, modelFiles };
+  return { ...common, scenario, urls, orders, runId: run.namespaces[mode] };
+}
+
+async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
+  const { p, opts, namespaces, systems } = run;
+  log("\n== catalogue: CACHE=off, cache on and the limit server, in alternating rounds");
+  const on = await startSystem(p.env, "on", namespaces.on);
+  systems.on = on;
+  const off = await startSystem(p.env, "off", namespaces.off);
+  systems.off = off;
+  const catalogue = await runCatalogue({
+    systems: { off, on },
+    spec: await specFor(run, "catalogue", "on", on.urls),
+    rounds: opts.rounds,
+    warmProducts: opts.warmProducts ?? Math.round(p.sizes.products / 10),
+    redisUrl: p.redisUrl,
+    namespace: namespaces.on,
+    productTtlSeconds: loadConfig({ ...p.env, CACHE: "on" }).ttl.product,
+  });
+  run.scenarios.catalogue = {
+    off: medianFigures(catalogue.rounds.map((r) => r.off)),
+    on: medianFigures(catalogue.rounds.map((r) => r.on)),
+  };
+  return catalogue;
+}
+
+/** The scenarios other than the catalogue: one run per mode, the cache-on system going on from the catalogue's state. */
+async function otherScenarios(run: Run, names: ScenarioName[]): Promise<void> {
+  const { p, namespaces, systems } = run;
+  for (const mode of ["on", "off"] as const) {
+    // One system at a time from here: two MES processes would relay each other's outbox rows, each to its
+    // own cache namespace, and the orders scenario would read stale states that no deployment has.
+    const other = mode === "on" ? "off" : "on";
+    const up = systems[other];
+    delete systems[other];
+    if (up) await stopSystem(up);
+    if (names.length === 0) continue;
+    log(`\n== CACHE=${mode}: Shop, CRM and MES`);
+    const system = systems[mode] ?? (await startSystem(p.env, mode, namespaces[mode]));
+    systems[mode] = system;
+    for (const scenario of names) {
+      log(`  ${scenario}...`);
+      const spec = await specFor(run, scenario, mode, system.urls);
+      const { figures } = await measure(system, spec);
+      const modes = run.scenarios[scenario] ?? ({} as Record<Mode, ModeFigures>);
+      modes[mode] = figures;
+      run.scenarios[scenario] = modes;
+      log(
+        `    ${figures.result.rps} req/s, p99 ${figures.result.p99} ms, ${figures.dbQueriesPerRequest.toFixed(3)} DB q/req`,
+      );
     }
   }
-  await db.end();
-  log("\n== strategies (engine over Redis and PostgreSQL)...");
-  const strategies = await runStrategies({ databaseUrl, redisUrl, quick: opts.quick });
-  const results: SystemResults = { startedAt, quick: opts.quick, sizes, scenarios, strategies };
+}
+
+export async function runSystemBench(opts: SystemBenchOptions) {
+  stopChildrenOnExit();
+  const started = performance.now();
+  const p = await prepare(opts.quick);
+  const wanted = (part: Part) => !opts.parts || opts.parts.includes(part);
+  const id = Date.now().toString(36);
+  const run: Run = { p, opts, namespaces: { off: `bench${id}off`, on: `bench${id}on` }, systems: {}, scenarios: {} };
+  const startedAt = new Date().toISOString();
+  let catalogue: CatalogueFigures | undefined;
+  try {
+    if (wanted("catalogue")) catalogue = await catalogueScenario(run);
+    const others = SCENARIOS.filter((s) => s !== "catalogue" && wanted(s));
+    await otherScenarios(run, others);
+  } finally {
+    await Promise.all(Object.values(run.systems).map(stopSystem));
+    await p.db.end();
+  }
+  let strategies: StrategyRow[] = [];
+  if (wanted("strategies")) {
+    log("\n== strategies (engine over Redis and PostgreSQL)...");
+    strategies = await runStrategies({ databaseUrl: p.databaseUrl, redisUrl: p.redisUrl, quick: opts.quick });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const results: SystemResults = {
+    startedAt,
+    quick: opts.quick,
+    seconds,
+    sizes: p.sizes,
+    scenarios: run.scenarios,
+    catalogue,
+    strategies,
+  };
   await writeFile(join(opts.resultsDir, `${startedAt.replace(/[:.]/g, "-")}.json`), JSON.stringify(results, null, 2));
   const table = await writeSystemReport(results, opts.out);
   process.stdout.write(`\n${table}\n`);

@@ -1,0 +1,183 @@
+import { spread } from "../stats.ts";
+import { captureAnswers, type LimitAnswers, type Shape, startLimitServer } from "./limit-row.ts";
+import { type Delta, type ModeFigures, measure, runWorker } from "./measure.ts";
+import type { Running } from "./processes.ts";
+import { catalogueSeconds, type ScenarioResult, type ScenarioSpec } from "./scenarios.ts";
+import { runWarmStep, type WarmStep } from "./warm-step.ts";
+
+/** What the cache-on Shop's DB queries in a run were spent on. */
+export interface Misses {
+  requests: number;
+  /** The Shop's own DB queries (its outbox relay's are counted apart). */
+  dbQueries: number;
+  /** Loader runs of the catalogue cache: a list page or a product read from the database. */
+  loads: number;
+  /** Keys asked for the first time since the Shop started (nor loaded by the warm step): loads no cache avoids. */
+  coldKeys: number;
+}
+
+export interface CatalogueRound {
+  off: ModeFigures;
+  on: ModeFigures;
+  limit: ScenarioResult;
+  onMisses: Misses;
+}
+
+export interface CatalogueFigures {
+  roundSeconds: number;
+  rounds: CatalogueRound[];
+  warm: WarmStep;
+  /** The cache-on Shop's short traffic warm-up before the rounds (JIT, pools), not measured. */
+  warmUp: Misses;
+  limit: { fastify: string; answers: Array<{ shape: Shape; bytes: number; headers: string[] }> };
+  /** The products' cache TTL, against which the run's length is short. */
+  productTtlSeconds: number;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const fmt = (v: number) => Math.round(v).toLocaleString("en-US");
+
+/** Keys already loaded once: a key's first request costs a query whatever the cache does. */
+class KeyLedger {
+  readonly #seen = new Set<string>();
+  add(keys: Iterable<string>): number {
+    let fresh = 0;
+    for (const k of keys)
+      if (!this.#seen.has(k)) {
+        this.#seen.add(k);
+        fresh++;
+      }
+    return fresh;
+  }
+}
+
+function misses(result: ScenarioResult, keys: string[], delta: Delta, ledger: KeyLedger): Misses {
+  return {
+    requests: result.requests,
+    dbQueries: delta("db_queries_total", 'service="shop"'),
+    loads: delta("cache_loads_total", 'cache="shop_catalogue"'),
+    coldKeys: ledger.add(keys),
+  };
+}
+
+export interface CatalogueOptions {
+  systems: { off: Running; on: Running };
+  spec: ScenarioSpec;
+  rounds: number;
+  /** Products for the warm step; 0 skips it. */
+  warmProducts: number;
+  redisUrl: string;
+  /** The cache-on system's CACHE_NAMESPACE. */
+  namespace: string;
+  productTtlSeconds: number;
+}
+
+/** The warm step, as a deploy would run it; the keys it loaded are no first requests for the rounds. */
+async function warmStep(opts: CatalogueOptions, ledger: KeyLedger): Promise<WarmStep> {
+  const { redisUrl, namespace, warmProducts: products } = opts;
+  const warm = products
+    ? await runWarmStep({ shopUrl: opts.systems.on.urls.shop, products, redisUrl, namespace })
+    : { step: skipped("--no-warm: the catalogue rounds start with a cold cache"), keys: [] };
+  const { status, message, dbQueries, keysWarmed, seconds } = warm.step;
+  log(`  warm step: ${status}${message ? ` (${message})` : ""}`);
+  if (status !== "skipped") log(`    ${fmt(dbQueries)} DB queries, ${fmt(keysWarmed)} keys, ${seconds.toFixed(1)} s`);
+  ledger.add(warm.keys);
+  return warm.step;
+}
+
+/** An unmeasured warm-up of each of the three (JIT, pools), then the rounds: off, on, limit, off, on, limit, ... */
+async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLedger) {
+  const { off, on } = opts.systems;
+  const spec = (s: Running | string, warmUp = false): ScenarioSpec => ({
+    ...opts.spec,
+    scenario: "catalogue",
+    warmUp,
+    urls: typeof s === "string" ? { ...on.urls, shop: s } : s.urls,
+  });
+  await measure(off, spec(off, true));
+  const onWarm = await measure(on, spec(on, true));
+  const warmUp = misses(onWarm.figures.result, onWarm.keys, onWarm.delta, ledger);
+  await runWorker(spec(limitUrl, true));
+  const rounds: CatalogueRound[] = [];
+  for (let i = 1; i <= opts.rounds; i++) {
+    const offRun = await measure(off, spec(off));
+    const onRun = await measure(on, spec(on));
+    const { keys: _, ...limit } = await runWorker(spec(limitUrl));
+    const onMisses = misses(onRun.figures.result, onRun.keys, onRun.delta, ledger);
+    const round = { off: offRun.figures, on: onRun.figures, limit, onMisses };
+    rounds.push(round);
+    log(
+      `    round ${i}: off ${fmt(round.off.result.rps)}, on ${fmt(round.on.result.rps)}, limit ${fmt(limit.rps)} req/s; on p99 ${round.on.result.p99} ms, limit p99 ${limit.p99} ms; ${round.on.dbQueriesPerRequest.toFixed(4)} DB q/req`,
+    );
+  }
+  return { warmUp, rounds };
+}
+
+/**
+ * The catalogue in alternating rounds after a warm step on the cache-on Shop: the machine's drift touches
+ * the three alike, and each ratio is taken within a round.
+ */
+export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFigures> {
+  const ledger = new KeyLedger();
+  const warm = await warmStep(opts, ledger);
+  const category = opts.spec.categories[0] as string;
+  const answers = await captureAnswers(opts.systems.on.urls.shop, category);
+  ledger.add(["product:1", `list:${category}:20:0`]);
+  const limit = await startLimitServer(answers);
+  try {
+    const { warmUp, rounds } = await alternate(opts, limit.url, ledger);
+    const shapes = Object.entries(answers) as Array<[Shape, LimitAnswers[Shape]]>;
+    return {
+      roundSeconds: catalogueSeconds(opts.spec.quick),
+      productTtlSeconds: opts.productTtlSeconds,
+      rounds,
+      warm,
+      warmUp,
+      limit: {
+        fastify: limit.fastify,
+        answers: shapes.map(([shape, a]) => ({ shape, bytes: a.body.byteLength, headers: Object.keys(a.headers) })),
+      },
+    };
+  } finally {
+    await limit.stop();
+  }
+}
+
+const skipped = (message: string): WarmStep => ({
+  status: "skipped",
+  message,
+  products: 0,
+  seconds: 0,
+  dbQueries: 0,
+  keysWarmed: 0,
+});
+
+/** One set of figures standing for the rounds in the overall table: each figure's median, errors summed. */
+export function medianFigures(list: ModeFigures[]): ModeFigures {
+  const med = (f: (x: ModeFigures) => number) => spread(list.map(f)).median;
+  const total = (f: (x: ModeFigures) => number) => list.reduce((acc, x) => acc + f(x), 0);
+  const typical = [...list].sort((a, b) => a.result.rps - b.result.rps)[list.length >> 1] as ModeFigures;
+  return {
+    result: {
+      ...typical.result,
+      requests: med((x) => x.result.requests),
+      rps: med((x) => x.result.rps),
+      p50: med((x) => x.result.p50),
+      p99: med((x) => x.result.p99),
+      p999: med((x) => x.result.p999),
+      errors: total((x) => x.result.errors),
+      non2xx: total((x) => x.result.non2xx),
+    },
+    dbQueriesPerRequest: med((x) => x.dbQueriesPerRequest),
+    s3RequestsPerRequest: med((x) => x.s3RequestsPerRequest),
+    s3GetsPerPreview: med((x) => x.s3GetsPerPreview),
+    loads: med((x) => x.loads),
+    hitRatio: med((x) => x.hitRatio),
+    cpuSeconds: med((x) => x.cpuSeconds),
+    eventLoopP99Ms: {
+      shop: med((x) => x.eventLoopP99Ms.shop),
+      crm: med((x) => x.eventLoopP99Ms.crm),
+      mes: med((x) => x.eventLoopP99Ms.mes),
+    },
+  };
+}
