@@ -1,7 +1,7 @@
 import type { CacheResult } from "@printfab/cache";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { cacheStatus, replyFromCache, type Tagged } from "./cache-http.ts";
+import { cacheStatus, type Representation, replyFromCache } from "./cache-http.ts";
 import { notFound } from "./errors.ts";
 
 /** The 304 answer of a conditional GET, in OpenAPI. */
@@ -17,18 +17,17 @@ export function orNotFound<T>(r: CacheResult<T | null>, what: string): CacheResu
 }
 
 /**
- * A content-addressed representation (its ETag names the content): the same Cache-Status, ETag and 304
- * as `replyFromCache`, but kept downstream for a day rather than seconds, since it can never change.
+ * A content-addressed representation (its ETag names the content): sent as `replyFromCache` sends one,
+ * but kept downstream for a day rather than seconds, since it can never change.
  */
-export function replyImmutable<T>(
+export function replyImmutable(
   request: FastifyRequest,
   reply: FastifyReply,
   service: string,
-  r: CacheResult<Tagged<T>>,
-): T | undefined {
-  const body = replyFromCache(request, reply, service, r);
-  reply.header("cache-control", IMMUTABLE_CACHE_CONTROL);
-  return body;
+  r: CacheResult<Representation>,
+  contentType: string,
+): void {
+  replyFromCache(request, reply, service, r, { cacheControl: IMMUTABLE_CACHE_CONTROL, contentType });
 }
 
 /** A computed answer to a POST (an analysis, a quote): its Cache-Status only, as nobody downstream stores it. */

@@ -4,11 +4,17 @@ import {
   type ModelMetadata,
   type Product,
   type ProductChanged,
-  type ProductDetail,
-  type ProductPage,
+  ProductDetailSchema,
+  ProductPageSchema,
   type ProductQuery,
 } from "@printfab/contracts";
-import { type CacheFactory, type CacheTtls, type Tagged, tagged } from "@printfab/platform";
+import {
+  type CacheFactory,
+  type CacheTtls,
+  cachedRepresentation,
+  type Representation,
+  representationEncoder,
+} from "@printfab/platform";
 import type { ModelCatalog } from "./model-catalog.ts";
 import type { ProductStore } from "./product-store.ts";
 
@@ -17,12 +23,23 @@ const NEGATIVE_TTL_MS = 10_000;
 
 /** Every list page carries it: any product's change may change any page (its price, its place, the total). */
 const PRODUCTS_TAG = "products";
-const productKey = (id: number) => `product:${id}`;
+/**
+ * `v2`: the values are representations (`representationEncoder`'s bytes), no longer `{ etag, data }`
+ * objects, so an instance of either release never reads the other's values during a rolling deploy.
+ */
+const productKey = (id: number) => `v2:product:${id}`;
+const listKey = (q: ProductQuery) => `v2:list:${q.category ?? ""}:${q.limit}:${q.offset}:${q.q ?? ""}`;
+/** The previous release's key of a product page: its instances read it until a rolling deploy is over. */
+const previousProductKey = (id: number) => `product:${id}`;
+
+const encodePage = representationEncoder(ProductPageSchema);
+const encodeDetail = representationEncoder(ProductDetailSchema);
 
 /**
  * The catalogue's reads through the cache (docs/architecture.md, "The cache"): list pages and product details
- * Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product changes; model metadata
- * and previews by content hash, never stale (their TTL only frees memory).
+ * Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product changes, kept as the
+ * bytes their routes send; model metadata and previews by content hash, never stale (their TTL only frees
+ * memory).
  */
 export class CatalogueReads {
   private constructor(
@@ -48,26 +65,27 @@ export class CatalogueReads {
     );
   }
 
-  listProducts(q: ProductQuery): Promise<CacheResult<Tagged<ProductPage>>> {
-    const key = `list:${q.category ?? ""}:${q.limit}:${q.offset}:${q.q ?? ""}`;
-    return this.catalogue.fetch(
-      key,
-      async () => tagged({ ...(await this.products.listProducts(q)), limit: q.limit, offset: q.offset }),
+  async listProducts(q: ProductQuery): Promise<CacheResult<Representation>> {
+    const r = await this.catalogue.fetch(
+      listKey(q),
+      async () => encodePage({ ...(await this.products.listProducts(q)), limit: q.limit, offset: q.offset }),
       { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
     );
+    return cachedRepresentation(r);
   }
 
-  getProduct(id: number): Promise<CacheResult<Tagged<ProductDetail> | null>> {
-    return this.catalogue.fetch(
+  async getProduct(id: number): Promise<CacheResult<Representation | null>> {
+    const r = await this.catalogue.fetch(
       productKey(id),
       async () => {
         const product = await this.products.getProduct(id);
         if (!product) return null;
         const model = product.modelSha256 ? await this.modelMetadata(product.modelSha256) : null;
-        return tagged({ ...product, model });
+        return encodeDetail({ ...product, model });
       },
       { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1 },
     );
+    return cachedRepresentation(r);
   }
 
   async modelMetadata(sha: string): Promise<ModelMetadata | null> {
@@ -75,24 +93,25 @@ export class CatalogueReads {
   }
 
   /**
-   * The preview PNG of a product's model at a size; null when the product has none. A preview is named by
-   * its model's content hash, so its ETag is that hash (and the size) and it never changes.
+   * The preview PNG of the model of a product (its page, as `getProduct` answers it) at a size; null when
+   * the product has none. A preview is named by its model's content hash, so its ETag is that hash (and the
+   * size) and it never changes.
    */
-  async modelPreview(product: Product, size: number): Promise<CacheResult<Tagged<Buffer>> | null> {
-    const sha = product.modelSha256;
+  async modelPreview(product: Representation, size: number): Promise<CacheResult<Representation> | null> {
+    const { modelSha256: sha } = JSON.parse(product.body.toString("utf8")) as Pick<Product, "modelSha256">;
     if (!sha) return null;
     const png = await this.models.fetch(`png:${sha}:${size}`, () => this.modelCatalog.preview(sha, size), {
       ttl: this.ttl.model,
     });
-    return png.value ? { ...png, value: { etag: `"${sha}-${size}"`, data: png.value } } : null;
+    return png.value ? { ...png, value: { etag: `"${sha}-${size}"`, body: png.value } } : null;
   }
 
   /**
    * Delivers `product.changed` (the outbox's fast path and relay): the product's page and every list page
    * go, as one unit, so a Redis outage can never leave the one done and the other forgotten. A created
-   * product's remembered "not found" goes too.
+   * product's remembered "not found" goes too, and so does the page under the previous release's key.
    */
   productChanged({ id }: ProductChanged): Promise<void> {
-    return this.catalogue.invalidate({ keys: [productKey(id)], tags: [PRODUCTS_TAG] });
+    return this.catalogue.invalidate({ keys: [productKey(id), previousProductKey(id)], tags: [PRODUCTS_TAG] });
   }
 }

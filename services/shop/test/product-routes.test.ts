@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ProductChanged } from "@printfab/contracts";
+import { type ProductChanged, ProductDetailSchema, ProductPageSchema } from "@printfab/contracts";
 import { box, MeshPool, toBinaryStl } from "@printfab/mesh";
 import {
   type CacheFactory,
@@ -14,7 +14,9 @@ import {
   createPgliteDriver,
   Database,
   type HttpApp,
+  JSON_CONTENT_TYPE,
   loadConfig,
+  makeAjv,
   migrate,
   OutboxRelay,
   type Role,
@@ -155,5 +157,41 @@ describe("PATCH /products/:id", () => {
     expect((await patch(1, { priceCents: 1 })).statusCode).toBe(401);
     for (const role of NOT_MANAGERS) expect((await patch(1, { priceCents: 1 }, role)).statusCode, role).toBe(403);
     expect((await call("GET", "/products/1")).json().priceCents).toBe(999);
+  });
+});
+
+/** What Fastify itself sends for `value` under a response schema: the reference the cached bytes must equal. */
+async function serializedBy(schema: object, value: unknown): Promise<string> {
+  const reference = await createHttpApp({ service: "reference", description: "schema serializer", logger });
+  reference.post("/", { schema: { response: { 200: schema } } }, async (request) => request.body as never);
+  try {
+    return (await reference.inject({ method: "POST", url: "/", payload: value as object })).body;
+  } finally {
+    await reference.close();
+  }
+}
+
+describe("the catalogue's cached bytes", () => {
+  it("are what the routes' response schemas produce, match them, and are the same on a miss and a hit", async () => {
+    const created = await call("POST", "/products", {
+      role: "manager",
+      body: { ...gear, modelKey: "models/cube.stl" },
+    });
+    const ajv = makeAjv(false);
+    for (const [url, schema] of [
+      ["/products?limit=50", ProductPageSchema],
+      [`/products/${created.json().id}`, ProductDetailSchema],
+    ] as const) {
+      const miss = await call("GET", url);
+      const hit = await call("GET", url);
+      expect([miss.headers["cache-status"], hit.headers["cache-status"]], url).toEqual([
+        expect.stringMatching(/^shop; fwd=miss; stored/),
+        expect.stringMatching(/^shop; hit/),
+      ]);
+      for (const res of [miss, hit]) expect(res.headers["content-type"], url).toBe(JSON_CONTENT_TYPE);
+      expect(hit.rawPayload.equals(miss.rawPayload), url).toBe(true);
+      expect(ajv.validate(schema, hit.json()), url).toBe(true);
+      expect(hit.body, url).toBe(await serializedBy(schema, hit.json()));
+    }
   });
 });

@@ -48,11 +48,10 @@ export async function modelRoutes(
 ): Promise<void> {
   app.get("/products/:id/preview.png", { schema: previewSchema }, async (request, reply) => {
     const { id } = request.params;
-    const product = orNotFound(await catalogue.getProduct(id), `product ${id}`).value.data;
+    const product = orNotFound(await catalogue.getProduct(id), `product ${id}`).value;
     const preview = await catalogue.modelPreview(product, request.query.size);
     if (!preview) throw notFound(`a model of product ${id}`);
-    reply.type("image/png");
-    return replyImmutable(request, reply, "shop", preview);
+    replyImmutable(request, reply, "shop", preview, "image/png");
   });
 
   const upload = { ...uploadRoute(uploadLimitBytes), onRequest: requireRole(auth, "manager"), schema: uploadSchema };

@@ -61,13 +61,14 @@ const updateSchema = {
 export async function productRoutes(app: HttpApp, { auth, catalogue, writes }: ProductRoutesDeps): Promise<void> {
   const manager = requireRole(auth, "manager");
 
+  // Both send the cached bytes as they are: they were made from these routes' response schemas on the miss.
   app.get("/products", { schema: listSchema }, async (request, reply) =>
     replyFromCache(request, reply, "shop", await catalogue.listProducts(request.query)),
   );
 
   app.get("/products/:id", { schema: getSchema }, async (request, reply) => {
     const { id } = request.params;
-    return replyFromCache(request, reply, "shop", orNotFound(await catalogue.getProduct(id), `product ${id}`));
+    replyFromCache(request, reply, "shop", orNotFound(await catalogue.getProduct(id), `product ${id}`));
   });
 
   app.post("/products", { onRequest: manager, schema: createSchema }, async (request, reply) => {
