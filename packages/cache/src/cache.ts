@@ -14,7 +14,15 @@ import { RemoteTier, type TierEvents } from "./remote-tier.ts";
 import { jsonSerializer, type Serializer } from "./serializer.ts";
 import type { CacheOptions, CacheResult, EntryOptions, Invalidation, Loader } from "./types.ts";
 
-export type { CacheOptions, CacheResult, CacheStatus, EntryOptions, Invalidation, Loader } from "./types.ts";
+export type {
+  CacheOptions,
+  CacheResult,
+  CacheStatus,
+  EntryOptions,
+  Invalidation,
+  LoadContext,
+  Loader,
+} from "./types.ts";
 
 const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
 

@@ -32,6 +32,8 @@ export interface L2Tier {
   lease(k: string, token: string, ttlMs: number): Promise<LeaseGrant | undefined>;
   /** Stores if the version still matches; with a token, releases the lease and wakes its waiters. */
   fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined): Promise<boolean>;
+  /** Stores an entry that its tags' versions fence (`LoadContext.alsoFill`); never fails. */
+  put(k: string, payload: Buffer, ttlMs: number): Promise<void>;
   /** Releases a lease whose load stored nothing, and wakes its waiters; never fails. */
   release(k: string, token: string): Promise<void>;
   /** Write-through: `build` makes the entry under the versions read; kept for replay when L2 is down. */
@@ -115,6 +117,10 @@ export class RemoteL2Tier implements L2Tier {
     return (await this.tier.call("fill", fill).catch(() => false)) === true;
   }
 
+  async put(k: string, payload: Buffer, ttlMs: number) {
+    await this.tier.call("fill", () => this.driver.put(k, payload, ttlMs)).catch(() => undefined);
+  }
+
   async release(k: string, token: string) {
     await this.tier.call("release", () => this.driver.releaseLease(k, token, this.from)).catch(() => undefined);
   }
@@ -159,6 +165,7 @@ export function nullTier(): L2Tier {
     readTagVersions: async () => undefined,
     lease: async () => undefined,
     fill: async () => false,
+    put: async () => {},
     release: async () => {},
     // Nothing to write, but the entry is built: the caller puts it in L1.
     set: async (_k, _tags, build) => {

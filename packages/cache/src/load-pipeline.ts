@@ -3,12 +3,14 @@ import {
   buildEntry,
   decodeEntry,
   decodeValue,
+  type EntryContext,
   encodeEntry,
   entryCurrent,
   shouldRefreshEarly,
 } from "./entry.ts";
 import { LoaderTimeoutError } from "./errors.ts";
 import type { CacheTelemetry } from "./events.ts";
+import { normalizeKey } from "./keys.ts";
 import type { L1Entry } from "./l1-cache.ts";
 import type { LeaseGrant } from "./l2-driver.ts";
 import type { L2Tier } from "./l2-tier.ts";
@@ -16,7 +18,7 @@ import { LeaseWaiters } from "./lease-waiters.ts";
 import type { Candidate, LocalTier } from "./local-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import type { Flight } from "./single-flight.ts";
-import type { CacheResult, EntryOptions, Loader } from "./types.ts";
+import type { CacheResult, EntryOptions, LoadContext, Loader } from "./types.ts";
 
 export interface PipelineDeps {
   id: string;
@@ -234,9 +236,10 @@ export class LoadPipeline {
     const { k, key, loader, o } = job;
     const { telemetry, l2, local, now } = this.d;
     const started = now();
+    const also: AlsoFilled[] = [];
     let value: unknown;
     try {
-      value = await runLoader(key, loader, o);
+      value = await runLoader(key, loader, o, this.#alsoFillOf(o, also));
     } catch (error) {
       telemetry.stats.load_errors++;
       telemetry.events.emit("load_error", { key, error });
@@ -267,12 +270,39 @@ export class LoadPipeline {
       stored = await l2.fill(k, got.version, encodeEntry(entry.meta, entry.body), ttlMs, token);
       if (!stored) telemetry.stats.fills_rejected++;
     }
+    const landed = stored || !l2.present;
     // L1 takes the value only when nothing invalidated it meanwhile: in L2 (the compare-and-set) or here.
-    if ((stored || !l2.present) && !flight.invalidated && local.trusted) {
+    if (landed && !flight.invalidated && local.trusted) {
       local.fill(k, entry);
       stored = true;
     }
+    if (landed && also.length > 0) await this.#fillAlso(also, o, at, flight);
     return { value, status: "miss", collapsed, stored, ttlMs: entry.meta.freshUntil - now() };
+  }
+
+  /** The loader's `alsoFill`: it collects, and refuses a load without tags, whose fills nothing could fence. */
+  #alsoFillOf(o: EntryOptions, into: AlsoFilled[]): LoadContext["alsoFill"] {
+    return (key, value, options) => {
+      if (o.tags.length === 0) throw new Error(`alsoFill('${key}') needs a load with tags: they fence its entries`);
+      if (value !== null && value !== undefined) into.push({ key, value, ttl: options?.ttl });
+    };
+  }
+
+  /**
+   * What the load read besides its value, cached with the load's tags and the versions read before it
+   * began: a tag changed since makes such an entry a miss, wherever it lands. So L2 takes it by a plain
+   * write (no key version to compare), and L1 unless the load's tags were invalidated here meanwhile.
+   */
+  async #fillAlso(also: AlsoFilled[], o: EntryOptions, at: EntryContext, flight: Flight<CacheResult<unknown>>) {
+    const { l2, local, now } = this.d;
+    await Promise.all(
+      also.map(async ({ key, value, ttl }) => {
+        const k = normalizeKey(key);
+        const entry = buildEntry(value, ttl === undefined ? o : { ...o, ttl }, at, this.d.serializer);
+        if (l2.present) await l2.put(k, encodeEntry(entry.meta, entry.body), entry.meta.staleUntil - now());
+        if (!flight.invalidated && local.trusted) local.fill(k, entry);
+      }),
+    );
   }
 
   /**
@@ -316,9 +346,24 @@ export class LoadPipeline {
   }
 }
 
+/** What a load asked to be cached beside its own value (`LoadContext.alsoFill`). */
+export interface AlsoFilled {
+  key: string;
+  value: unknown;
+  ttl?: number;
+}
+
+/** A bypassed load may still call `alsoFill`: nothing is cached. */
+const NOWHERE = () => {};
+
 /** Runs a loader under its hard timeout, if any: past it, the loader's signal is aborted and the call fails. */
-export async function runLoader<T>(key: string, loader: Loader<T>, o: Pick<EntryOptions, "hardTimeout">): Promise<T> {
-  if (o.hardTimeout === undefined) return loader({ key, signal: NEVER_ABORTED });
+export async function runLoader<T>(
+  key: string,
+  loader: Loader<T>,
+  o: Pick<EntryOptions, "hardTimeout">,
+  alsoFill: LoadContext["alsoFill"] = NOWHERE,
+): Promise<T> {
+  if (o.hardTimeout === undefined) return loader({ key, signal: NEVER_ABORTED, alsoFill });
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -328,7 +373,7 @@ export async function runLoader<T>(key: string, loader: Loader<T>, o: Pick<Entry
     }, o.hardTimeout);
   });
   try {
-    return await Promise.race([loader({ key, signal: controller.signal }), timeout]);
+    return await Promise.race([loader({ key, signal: controller.signal, alsoFill }), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -127,6 +127,9 @@ export function createMemoryL2(
       if (leaseToken) release(key, leaseToken, from);
       return stored;
     },
+    async put(key, payload, ttlMs) {
+      store.set(keys.data(key), payload, ttlMs);
+    },
     async set(key, payload, ttlMs) {
       bump(keys.version(key));
       store.set(keys.data(key), payload, ttlMs);

@@ -209,6 +209,9 @@ export function redisKeySpace(
         : await run(SCRIPTS.pfFill, [keys.data(key), keys.version(key)], expectedVersion, payload, ttl);
       return stored === 1;
     },
+    async put(key, payload, ttlMs) {
+      await redis.set(keys.data(key), payload, "PX", Math.max(1, Math.ceil(ttlMs)));
+    },
     async set(key, payload, ttlMs) {
       const ttl = Math.max(1, Math.ceil(ttlMs));
       await run(SCRIPTS.pfSet, [keys.data(key), keys.version(key)], payload, ttl, VERSION_TTL_MS);

@@ -64,7 +64,19 @@ export interface CacheResult<T> {
   ttlMs: number;
 }
 
-export type Loader<T> = (ctx: { key: string; signal: AbortSignal }) => Promise<T>;
+export type Loader<T> = (ctx: LoadContext) => Promise<T>;
+
+export interface LoadContext {
+  key: string;
+  signal: AbortSignal;
+  /**
+   * Caches another key's value that this load read on its way (a list page's rows are product pages),
+   * with the load's own tags, stamped with the versions read before the load began: a change of any of
+   * those tags after that makes the entry a miss. So call it only for keys whose every invalidation also
+   * invalidates one of the load's tags. Stored with the load's own fill, if that fill is stored.
+   */
+  alsoFill(key: string, value: unknown, options?: { ttl?: number }): void;
+}
 
 /** What `invalidate` drops: keys, tags, or both as one unit (kept and replayed together when L2 is down). */
 export interface Invalidation {

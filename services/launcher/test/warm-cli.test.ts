@@ -157,11 +157,14 @@ describe("warming a running Shop", () => {
     return 2 + 30 + rows.reduce((sum, r) => sum + Math.min(2, Math.ceil(r.n / 20)), 0);
   }
 
-  it("fills the first list pages and product pages, then finds them cached; clients hit them", async () => {
+  it("fills the first list pages and product pages (or finds the lists filled them), then finds them cached", async () => {
     const requests = await expectedRequests();
     const progress: number[][] = [];
     const first = await warm(options, (done, planned) => progress.push([done, planned]));
-    expect(first).toMatchObject({ requests, filled: requests, hits: 0, failed: 0, skipped: 0 });
+    expect(first).toMatchObject({ requests, failed: 0, skipped: 0 });
+    // Product pages a warmed list page covered were filled by it: they are hits unless asked for first.
+    expect(first.filled + first.hits).toBe(requests);
+    expect(first.filled).toBeGreaterThanOrEqual(requests - 30);
     expect(progress.at(-1)).toEqual([requests, requests]);
     expect(progress.every(([done, planned]) => (done as number) <= (planned as number))).toBe(true);
     const second = await warm(options);

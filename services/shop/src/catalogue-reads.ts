@@ -65,27 +65,41 @@ export class CatalogueReads {
     );
   }
 
+  /**
+   * A list page, and on its load the product pages of its rows too: they are the same rows, so a page of
+   * twenty costs one query for twenty-one entries (`alsoFill`: fenced, like the list, by the `products` tag
+   * and its version read before the query, so a change racing the load cannot leave an old page behind).
+   */
   async listProducts(q: ProductQuery): Promise<CacheResult<Representation>> {
     const r = await this.catalogue.fetch(
       listKey(q),
-      async () => encodePage({ ...(await this.products.listProducts(q)), limit: q.limit, offset: q.offset }),
+      async ({ alsoFill }) => {
+        const page = await this.products.listProducts(q);
+        const details = await Promise.all(page.items.map((p) => this.#detail(p)));
+        page.items.forEach((p, i) => alsoFill(productKey(p.id), details[i], { ttl: this.ttl.product }));
+        return encodePage({ ...page, limit: q.limit, offset: q.offset });
+      },
       { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
     );
     return cachedRepresentation(r);
   }
 
+  /** A product's page, tagged `products` as the list pages that fill it are: one fence for both. */
   async getProduct(id: number): Promise<CacheResult<Representation | null>> {
     const r = await this.catalogue.fetch(
       productKey(id),
       async () => {
         const product = await this.products.getProduct(id);
-        if (!product) return null;
-        const model = product.modelSha256 ? await this.modelMetadata(product.modelSha256) : null;
-        return encodeDetail({ ...product, model });
+        return product ? this.#detail(product) : null;
       },
-      { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1 },
+      { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1, tags: [PRODUCTS_TAG] },
     );
     return cachedRepresentation(r);
+  }
+
+  async #detail(product: Product): Promise<Buffer> {
+    const model = product.modelSha256 ? await this.modelMetadata(product.modelSha256) : null;
+    return encodeDetail({ ...product, model });
   }
 
   async modelMetadata(sha: string): Promise<ModelMetadata | null> {

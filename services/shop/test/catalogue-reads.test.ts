@@ -17,7 +17,7 @@ import {
 } from "@printfab/platform";
 import { createFilesystemStore } from "@printfab/storage";
 import { TEST_REDIS_URL } from "@printfab/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CatalogueReads } from "../src/catalogue-reads.ts";
 import { ModelCatalog } from "../src/model-catalog.ts";
 import { ProductStore } from "../src/product-store.ts";
@@ -34,6 +34,7 @@ let objectsDir: string;
 let factories: CacheFactory[];
 let one: CatalogueReads;
 let other: CatalogueReads;
+let products: ProductStore;
 let plain: number;
 let withModel: number;
 const query = { category: "gears", limit: 20, offset: 0 };
@@ -46,7 +47,7 @@ beforeAll(async () => {
   await store.ensureReady();
   await store.put("models/cube.stl", toBinaryStl(box(10, 10, 10)), { contentType: "application/octet-stream" });
   meshPool = new MeshPool({ threads: 1 });
-  const products = new ProductStore(db);
+  products = new ProductStore(db);
   const models = new ModelCatalog(store, meshPool);
   const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}` });
   factories = [await createCacheFactory(config, logger), await createCacheFactory(config, logger)];
@@ -67,7 +68,7 @@ afterAll(async () => {
 
 describe("CatalogueReads", () => {
   it("stores a list page and a product page once; another process sends the same bytes and ETag from L2", async () => {
-    for (const read of [() => one.listProducts(query), () => one.getProduct(withModel)]) {
+    for (const read of [() => one.getProduct(withModel), () => one.listProducts(query)]) {
       const stored = await read();
       expect([stored.status, stored.stored]).toEqual(["miss", true]);
     }
@@ -84,6 +85,24 @@ describe("CatalogueReads", () => {
     expect(page).toMatchObject({ total: 2, limit: 20, offset: 0, items: [{ id: plain }, { id: withModel }] });
     expect((await other.getProduct(withModel)).layer).toBe("l1");
     expect((await one.getProduct(999_999)).value).toBeNull();
+  });
+
+  it("a list page's load fills its rows' product pages, with the bytes a product page's own load makes", async () => {
+    const direct = (await one.getProduct(plain)).value?.body;
+    await one.productChanged({ type: "product.changed", id: plain });
+    const q = { ...query, limit: 5 };
+    expect((await other.listProducts(q)).status).toBe("miss");
+    const loads = vi.spyOn(products, "getProduct");
+    try {
+      for (const reader of [other, one]) {
+        const page = await reader.getProduct(plain);
+        expect(page.status).toBe("hit");
+        expect(page.value?.body.equals(direct as Buffer)).toBe(true);
+      }
+      expect(loads).not.toHaveBeenCalled();
+    } finally {
+      loads.mockRestore();
+    }
   });
 
   it("finds a product's preview by the model hash on its page; none for a product without a model", async () => {

@@ -178,9 +178,10 @@ describe("the catalogue's cached bytes", () => {
       body: { ...gear, modelKey: "models/cube.stl" },
     });
     const ajv = makeAjv(false);
+    // The product page first: a list page's load fills the product pages of its rows.
     for (const [url, schema] of [
-      ["/products?limit=50", ProductPageSchema],
       [`/products/${created.json().id}`, ProductDetailSchema],
+      ["/products?limit=50", ProductPageSchema],
     ] as const) {
       const miss = await call("GET", url);
       const hit = await call("GET", url);
