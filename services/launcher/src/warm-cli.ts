@@ -89,8 +89,11 @@ export class WarmPlan {
     return [{ kind: "list", offset: 0 }, ...given];
   }
 
-  /** The tasks a list page's answer adds: the rest of its listing's first pages, product pages, categories. */
-  afterList(task: ListTask, page: Pick<ProductPage, "items" | "total" | "limit">): WarmTask[] {
+  /**
+   * The tasks a list page's answer adds: the rest of its listing's first pages, product pages, categories.
+   * A list page the Shop just `filled` filled its rows' product pages too: those are not asked again.
+   */
+  afterList(task: ListTask, page: Pick<ProductPage, "items" | "total" | "limit">, filled = false): WarmTask[] {
     const whole = task.category === undefined;
     const more: WarmTask[] = [];
     if (task.offset === 0) {
@@ -100,7 +103,7 @@ export class WarmPlan {
     }
     if (!whole) return more;
     page.items.forEach((item, i) => {
-      if (task.offset + i < this.o.products) more.push({ kind: "product", id: item.id });
+      if (!filled && task.offset + i < this.o.products) more.push({ kind: "product", id: item.id });
       if (this.o.categories || this.#seen.has(item.category)) return;
       this.#seen.add(item.category);
       more.push({ kind: "list", category: item.category, offset: 0 });
@@ -210,7 +213,8 @@ class WarmRun {
       if (outcome === "hit") this.#tally.hits++;
       else if (outcome === "filled") this.#tally.filled++;
       else this.#tally.notStored++;
-      return task.kind === "list" ? this.#plan.afterList(task, JSON.parse(body) as ProductPage) : [];
+      if (task.kind !== "list") return [];
+      return this.#plan.afterList(task, JSON.parse(body) as ProductPage, outcome === "filled");
     } finally {
       this.#active--;
       this.#report();
