@@ -20,7 +20,7 @@ Suites:
           the limit), after a warm step on the cache-on Shop (services/launcher/src/warm-cli.ts).
             --scenarios a,b     only these, of ${PARTS.join(", ")}
             --rounds N          catalogue rounds, medians of which the report gives (default 3, at least 3)
-            --warm-products N   products the warm step loads (default a tenth of the catalogue)
+            --warm-products N   products the warm step loads (default the whole catalogue, a list page at a time)
             --no-warm           no warm step: the rounds start with a cold cache
   cache   the cache engine against lru-cache, raw ioredis, BentoCache and cache-manager on one Redis
           (REDIS_URL, default redis://127.0.0.1:6379; its database is flushed), in --rounds N

@@ -40,7 +40,7 @@ export interface SystemBenchOptions {
   parts?: Part[];
   /** Alternating catalogue rounds (off, on, limit each). */
   rounds: number;
-  /** Products the warm step loads before the catalogue rounds; 0 skips it, absent means a tenth of the catalogue. */
+  /** Products the warm step loads before the catalogue rounds; 0 skips it, absent means the whole catalogue. */
   warmProducts?: number;
 }
 
@@ -174,7 +174,7 @@ async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
     systems: { off, on },
     spec: await specFor(run, "catalogue", "on", on.urls),
     rounds: opts.rounds,
-    warmProducts: opts.warmProducts ?? Math.round(p.sizes.products / 10),
+    warmProducts: opts.warmProducts ?? p.sizes.products,
     redisUrl: p.redisUrl,
     namespace: namespaces.on,
     productTtlSeconds: loadConfig({ ...p.env, CACHE: "on" }).ttl.product,

@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { Redis } from "ioredis";
 import { scrape, sum } from "./metrics-scrape.ts";
-import { root, runNode } from "./processes.ts";
+import { runNode } from "./processes.ts";
 
 const WARM_CLI = "services/launcher/src/warm-cli.ts";
 
@@ -62,10 +60,6 @@ export async function runWarmStep(opts: {
     dbQueries: 0,
     keysWarmed: 0,
   };
-  if (!existsSync(join(root, WARM_CLI))) {
-    step.message = `${WARM_CLI} does not exist (yet): the catalogue rounds start with a cold cache`;
-    return { step, keys: [] };
-  }
   const queries = async () => sum(await scrape(opts.shopUrl), "db_queries_total", 'service="shop"');
   const before = await queries();
   const started = performance.now();
