@@ -7,9 +7,11 @@ import { Compile } from "typebox/compile";
 
 /** RFC 9211 `Cache-Status` for what a lookup did, e.g. `shop; hit; ttl=42` or `shop; fwd=miss; stored`. */
 export function cacheStatus(service: string, r: CacheResult<unknown>): string {
+  // The hit, most answers' status, without building a list.
+  const ttl = Math.max(0, Math.floor(r.ttlMs / 1000));
+  if (r.status === "hit") return r.collapsed ? `${service}; hit; ttl=${ttl}; collapsed` : `${service}; hit; ttl=${ttl}`;
   const parts = [service];
-  if (r.status === "hit") parts.push("hit", `ttl=${Math.max(0, Math.floor(r.ttlMs / 1000))}`);
-  else if (r.status === "stale") parts.push("fwd=stale", 'detail="stale-if-error"');
+  if (r.status === "stale") parts.push("fwd=stale", 'detail="stale-if-error"');
   else if (r.status === "bypass") parts.push("fwd=bypass");
   else {
     parts.push("fwd=miss");

@@ -64,6 +64,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     bodyLimit: options.jsonBodyLimitBytes ?? 1024 * 1024,
     // One line per request would drown the logs under load; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino serializes its bindings each time, on every hit): the only
+    // request logs are the error handler's, which name the request themselves.
+    childLoggerFactory: (logger) => logger,
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate("admin", adminAccess(edge.adminToken));
@@ -84,9 +87,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // Refused before its body was read (an anonymous upload): close rather than drain megabytes for nothing.
     if (!request.raw.complete) reply.header("connection", "close");
     // A dependency's outage is worth a warning with the driver's text (which the client never sees).
-    if (statusCode === 503) request.log.warn({ err, cause: (err as Error).cause }, "answered 503");
-    else if (statusCode >= 500) request.log.error({ err }, "request failed");
-    else request.log.debug({ code: body.error.code, msg: body.error.message }, "request rejected");
+    const reqId = request.id;
+    if (statusCode === 503) request.log.warn({ reqId, err, cause: (err as Error).cause }, "answered 503");
+    else if (statusCode >= 500) request.log.error({ reqId, err }, "request failed");
+    else request.log.debug({ reqId, code: body.error.code, msg: body.error.message }, "request rejected");
     reply.headers(headers).status(statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
