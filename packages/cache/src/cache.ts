@@ -26,6 +26,8 @@ export type {
 
 const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negativeTtl: 0, jitter: 0, refreshAhead: 0 };
 
+const DEFAULT_LEASE_MS = 5000;
+
 const valueOf = <T>(r: CacheResult<T>): T => r.value;
 
 const isKeyList = (x: readonly string[] | Invalidation): x is readonly string[] => Array.isArray(x);
@@ -82,7 +84,7 @@ export class Cache {
       l2: this.#l2,
       telemetry: this.#telemetry,
       serializer: this.#serializer,
-      leaseMs: opts.leaseMs ?? 5000,
+      leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
       waitPollMs: opts.waitPollMs ?? 100,
       now: this.#now,
       random: this.#random,
@@ -90,10 +92,11 @@ export class Cache {
   }
 
   #tierOf(opts: CacheOptions): L2Tier {
-    if (opts.remote) return new RemoteL2Tier(opts.remote.tier, opts.remote.driver, this.#id, false);
+    const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    if (opts.remote) return new RemoteL2Tier(opts.remote.tier, opts.remote.driver, this.#id, false, leaseMs);
     if (!opts.l2) return nullTier();
     const tier = new RemoteTier(opts.l2.connection, opts);
-    return new RemoteL2Tier(tier, opts.l2, this.#id, true);
+    return new RemoteL2Tier(tier, opts.l2, this.#id, true, leaseMs);
   }
 
   /** Starts its own tier (if any) and joins the bus; call once before use when there is an L2. */

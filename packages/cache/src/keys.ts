@@ -11,9 +11,8 @@ export function normalizeKey(key: string): string {
 }
 
 /**
- * Redis key names of one cache. The entry (`…:d`), its version (`…:v`), its lease (`…:l`) and its waiters'
- * mark (`…:w`) share a hash tag, so the Lua scripts that touch them together work on Redis Cluster (the read
- * script names the last three from the first, by that letter); all tag versions of a cache share another.
+ * Redis key names of one cache. The entry, its version, its lease and its waiters' mark share a hash tag, so
+ * the Lua scripts that touch them together work on Redis Cluster; all tag versions of a cache share another.
  */
 export class KeySpace {
   readonly channel: string;

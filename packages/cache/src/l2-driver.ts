@@ -84,7 +84,7 @@ export interface L2Driver {
     leaseToken?: string,
     from?: string,
   ): Promise<boolean>;
-  /** Stores an entry as it is: no version read or bumped (its tags' versions fence it). */
+  /** Stores an entry unless the key holds one: no version read or bumped (its tags' versions fence it). */
   put(key: string, payload: Buffer, ttlMs: number): Promise<void>;
   /** Write-through: bumps the key's version (so in-flight fills lose) and stores the new entry. */
   set(key: string, payload: Buffer, ttlMs: number): Promise<void>;

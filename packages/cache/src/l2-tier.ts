@@ -32,7 +32,7 @@ export interface L2Tier {
   lease(k: string, token: string, ttlMs: number): Promise<LeaseGrant | undefined>;
   /** Stores if the version still matches; with a token, releases the lease and wakes its waiters. */
   fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined): Promise<boolean>;
-  /** Stores an entry that its tags' versions fence (`LoadContext.alsoFill`); never fails. */
+  /** Stores an entry that its tags' versions fence (`LoadContext.alsoFill`) unless the key holds one; never fails. */
   put(k: string, payload: Buffer, ttlMs: number): Promise<void>;
   /** Releases a lease whose load stored nothing, and wakes its waiters; never fails. */
   release(k: string, token: string): Promise<void>;
@@ -69,6 +69,8 @@ export class RemoteL2Tier implements L2Tier {
     private readonly driver: L2Driver,
     private readonly from: string,
     private readonly ownsTier: boolean,
+    /** How long a lease lives: a failed release is retried until then (`releaseGhost`). */
+    private readonly leaseMs: number,
   ) {}
 
   get l1Allowed() {
@@ -114,7 +116,12 @@ export class RemoteL2Tier implements L2Tier {
 
   async fill(k: string, version: string, payload: Buffer, ttlMs: number, token: string | undefined) {
     const fill = () => this.driver.fill(k, version, payload, ttlMs, token, this.from);
-    return (await this.tier.call("fill", fill).catch(() => false)) === true;
+    const stored = await this.tier.call("fill", fill).catch(() => {
+      // Refused or unanswered, the fill may not have released its lease: the key's readers would wait it out.
+      if (token) releaseGhost(this.driver, k, token, this.leaseMs);
+      return false;
+    });
+    return stored === true;
   }
 
   async put(k: string, payload: Buffer, ttlMs: number) {
@@ -122,7 +129,9 @@ export class RemoteL2Tier implements L2Tier {
   }
 
   async release(k: string, token: string) {
-    await this.tier.call("release", () => this.driver.releaseLease(k, token, this.from)).catch(() => undefined);
+    await this.tier
+      .call("release", () => this.driver.releaseLease(k, token, this.from))
+      .catch(() => releaseGhost(this.driver, k, token, this.leaseMs));
   }
 
   set(k: string, tags: readonly string[], build: (v: Versions) => { payload: Buffer; ttlMs: number }) {

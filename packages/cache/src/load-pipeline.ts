@@ -190,6 +190,7 @@ export class LoadPipeline {
     if (!l2.present) return got;
     const deadline = now() + this.d.leaseMs * 2;
     let read = job.first === null ? await this.#lookup(k, o.tags, this.#token()) : job.first;
+    let reread = false;
     for (;;) {
       if (read === undefined) return got;
       if (read.hit && !refresh) {
@@ -201,11 +202,13 @@ export class LoadPipeline {
       if (refresh && read.hit) got.stale = read.hit;
       got.generation = read.generation;
       got.tagVersions = read.tagVersions;
-      if (!read.present && !read.lease) {
+      if (!read.present && !read.lease && !reread) {
         // A plain read found nothing: read again taking the lease, so a value that landed meanwhile is not loaded twice.
+        reread = true;
         read = await this.#lookup(k, o.tags, this.#token());
         continue;
       }
+      reread = false;
       // An empty key's lease came with the read; an unusable entry's (stale, outdated) needs its own trip.
       const lease = read.lease ?? (await this.#leaseOf(k));
       got.version = lease?.version;
@@ -276,7 +279,7 @@ export class LoadPipeline {
       local.fill(k, entry);
       stored = true;
     }
-    if (landed && also.length > 0) await this.#fillAlso(also, o, at, flight);
+    if (landed && also.length > 0 && !flight.invalidated) this.#fillAlso(also, o, at, flight);
     return { value, status: "miss", collapsed, stored, ttlMs: entry.meta.freshUntil - now() };
   }
 
@@ -290,19 +293,19 @@ export class LoadPipeline {
 
   /**
    * What the load read besides its value, cached with the load's tags and the versions read before it
-   * began: a tag changed since makes such an entry a miss, wherever it lands. So L2 takes it by a plain
-   * write (no key version to compare), and L1 unless the load's tags were invalidated here meanwhile.
+   * began: a tag changed since makes such an entry a miss, wherever it lands. L1 takes them now, unless the
+   * load's tags were invalidated here meanwhile; L2 behind the answer, and only where the key holds nothing,
+   * so a fresher entry another load stored is never overwritten.
    */
-  async #fillAlso(also: AlsoFilled[], o: EntryOptions, at: EntryContext, flight: Flight<CacheResult<unknown>>) {
+  #fillAlso(also: AlsoFilled[], o: EntryOptions, at: EntryContext, flight: Flight<CacheResult<unknown>>): void {
     const { l2, local, now } = this.d;
-    await Promise.all(
-      also.map(async ({ key, value, ttl }) => {
-        const k = normalizeKey(key);
-        const entry = buildEntry(value, ttl === undefined ? o : { ...o, ttl }, at, this.d.serializer);
-        if (l2.present) await l2.put(k, encodeEntry(entry.meta, entry.body), entry.meta.staleUntil - now());
-        if (!flight.invalidated && local.trusted) local.fill(k, entry);
-      }),
-    );
+    for (const { key, value, ttl } of also) {
+      if (flight.invalidated) return;
+      const k = normalizeKey(key);
+      const entry = buildEntry(value, ttl === undefined ? o : { ...o, ttl }, at, this.d.serializer);
+      if (local.trusted) local.fill(k, entry);
+      if (l2.present) void l2.put(k, encodeEntry(entry.meta, entry.body), entry.meta.staleUntil - now());
+    }
   }
 
   /**

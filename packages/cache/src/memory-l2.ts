@@ -95,7 +95,7 @@ export function createMemoryL2(
       store.set(keys.lease(key), token, ttlMs);
       return { version: version(key), outcome: "acquired" };
     }
-    store.set(keys.waiters(key), "1", ttlMs);
+    if (store.get(keys.waiters(key)) === null) store.set(keys.waiters(key), "1", ttlMs);
     return { version: version(key), outcome: "busy" };
   };
   const release = (key: string, token: string, from: string | undefined) => {
@@ -128,7 +128,7 @@ export function createMemoryL2(
       return stored;
     },
     async put(key, payload, ttlMs) {
-      store.set(keys.data(key), payload, ttlMs);
+      if (store.get(keys.data(key)) === null) store.set(keys.data(key), payload, ttlMs);
     },
     async set(key, payload, ttlMs) {
       bump(keys.version(key));

@@ -9,27 +9,24 @@ import type { RedisClient } from "./redis-connection.ts";
 const VERSION_TTL_MS = 24 * 3600 * 1000;
 
 const SCRIPTS = {
-  // KEYS: data, then (standalone) the generation and tag counters. ARGV: lease token, lease ttl ms. The
-  // entry and the counters; when the key holds nothing, also its version and the lease taken (or a
-  // waiter's mark left), so that a miss costs two round trips: this read, and the fill. The version, lease
-  // and waiters' keys are the data key's siblings (KeySpace), named here rather than sent with every hit:
-  // they share its hash slot, so a Cluster node that holds the one holds the others.
+  // KEYS: data, version, lease, waiters, then (standalone) the generation and tag counters. ARGV: lease
+  // token, lease ttl ms. The entry and the counters; when the key holds nothing, also its version and the
+  // lease taken (or a waiter's mark left), so that a miss costs two round trips: this read, and the fill.
   pfRead: script(`local out = {redis.call('GET', KEYS[1]) or false, false, false}
 if not out[1] then
-  local base = string.sub(KEYS[1], 1, -2)
-  out[2] = redis.call('GET', base .. 'v') or '0'
-  if redis.call('SET', base .. 'l', ARGV[1], 'PX', ARGV[2], 'NX') then out[3] = 'acquired'
-  else redis.call('SET', base .. 'w', '1', 'PX', ARGV[2]) out[3] = 'busy' end
+  out[2] = redis.call('GET', KEYS[2]) or '0'
+  if redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2], 'NX') then out[3] = 'acquired'
+  else redis.call('SET', KEYS[4], '1', 'PX', ARGV[2], 'NX') out[3] = 'busy' end
 end
-if #KEYS > 1 then
-  local c = redis.call('MGET', unpack(KEYS, 2))
+if #KEYS > 4 then
+  local c = redis.call('MGET', unpack(KEYS, 5))
   for i = 1, #c do out[3 + i] = c[i] or false end
 end
 return out`),
   // KEYS: version, lease, waiters. ARGV: token, ttl ms. The lease of a key whose entry is unusable.
   pfLease: script(`local v = redis.call('GET', KEYS[1]) or '0'
 if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return {v, 'acquired'} end
-redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2], 'NX')
 return {v, 'busy'}`),
   // KEYS: data, version. ARGV: expected version, payload, ttl ms. Stores only if nothing invalidated the key.
   pfFill: script(`local v = redis.call('GET', KEYS[2]) or '0'
@@ -181,12 +178,13 @@ export function redisKeySpace(
     read(key, tags, lease) {
       if (!lease) return readEntry(key, tags);
       const ttl = Math.max(1, Math.ceil(lease.ttlMs));
+      const own = [keys.data(key), keys.version(key), keys.lease(key), keys.waiters(key)];
       if (cluster) {
         // The counters live in another slot than the key: a second command, sent in the same round trip.
-        const entry = run(SCRIPTS.pfRead, [keys.data(key)], lease.token, ttl) as Promise<Reply>;
+        const entry = run(SCRIPTS.pfRead, own, lease.token, ttl) as Promise<Reply>;
         return Promise.all([entry, redis.mget(counters(tags))]).then(([r, counts]) => toRead(r, counts, 0));
       }
-      const all = [keys.data(key), ...counters(tags)];
+      const all = [...own, ...counters(tags)];
       return (run(SCRIPTS.pfRead, all, lease.token, ttl) as Promise<Reply>).then((r) => toRead(r, r, 3));
     },
     async readVersions(tags) {
@@ -210,7 +208,7 @@ export function redisKeySpace(
       return stored === 1;
     },
     async put(key, payload, ttlMs) {
-      await redis.set(keys.data(key), payload, "PX", Math.max(1, Math.ceil(ttlMs)));
+      await redis.set(keys.data(key), payload, "PX", Math.max(1, Math.ceil(ttlMs)), "NX");
     },
     async set(key, payload, ttlMs) {
       const ttl = Math.max(1, Math.ceil(ttlMs));

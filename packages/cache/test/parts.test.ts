@@ -119,9 +119,6 @@ describe("keys", () => {
     expect(slot(ks.version("p:1"))).toBe("p:1");
     expect(slot(ks.lease("p:1"))).toBe("p:1");
     expect(slot(ks.waiters("p:1"))).toBe("p:1");
-    // The read script names the siblings from the data key: its last letter swapped.
-    const base = ks.data("p:1").slice(0, -1);
-    expect([`${base}v`, `${base}l`, `${base}w`]).toEqual([ks.version("p:1"), ks.lease("p:1"), ks.waiters("p:1")]);
     expect(slot(ks.tag("products"))).toBe("shop:tags");
     expect(slot(ks.tag("cat:gears"))).toBe("shop:tags");
     expect(slot(ks.generation)).toBe("shop:tags");

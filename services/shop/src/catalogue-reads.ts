@@ -69,14 +69,17 @@ export class CatalogueReads {
    * A list page, and on its load the product pages of its rows too: they are the same rows, so a page of
    * twenty costs one query for twenty-one entries (`alsoFill`: fenced, like the list, by the `products` tag
    * and its version read before the query, so a change racing the load cannot leave an old page behind).
+   * Not for a search: anyone can make endless distinct searches, and each would fill a page of rows.
    */
   async listProducts(q: ProductQuery): Promise<CacheResult<Representation>> {
     const r = await this.catalogue.fetch(
       listKey(q),
       async ({ alsoFill }) => {
         const page = await this.products.listProducts(q);
-        const details = await Promise.all(page.items.map((p) => this.#detail(p)));
-        page.items.forEach((p, i) => alsoFill(productKey(p.id), details[i], { ttl: this.ttl.product }));
+        if (q.q === undefined) {
+          const details = await Promise.all(page.items.map((p) => this.#detail(p)));
+          page.items.forEach((p, i) => alsoFill(productKey(p.id), details[i], { ttl: this.ttl.product }));
+        }
         return encodePage({ ...page, limit: q.limit, offset: q.offset });
       },
       { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
@@ -84,7 +87,10 @@ export class CatalogueReads {
     return cachedRepresentation(r);
   }
 
-  /** A product's page, tagged `products` as the list pages that fill it are: one fence for both. */
+  /**
+   * A product's page. Its own load is fenced by its key's version, so it carries no tag (a change of any
+   * other product leaves it be); a page a list filled carries the list's `products` tag, and is judged by it.
+   */
   async getProduct(id: number): Promise<CacheResult<Representation | null>> {
     const r = await this.catalogue.fetch(
       productKey(id),
@@ -92,7 +98,7 @@ export class CatalogueReads {
         const product = await this.products.getProduct(id);
         return product ? this.#detail(product) : null;
       },
-      { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1, tags: [PRODUCTS_TAG] },
+      { ttl: this.ttl.product, negativeTtl: NEGATIVE_TTL_MS, jitter: 0.1 },
     );
     return cachedRepresentation(r);
   }

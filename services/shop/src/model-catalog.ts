@@ -1,5 +1,5 @@
 import type { ModelMetadata } from "@printfab/contracts";
-import { contentHash, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
+import { contentHashAsync, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
 import { meshTask, unprocessable } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 
@@ -33,7 +33,7 @@ export class ModelCatalog {
   async attach(modelKey: string): Promise<string> {
     const bytes = await this.store.get(modelKey);
     if (!bytes) throw unprocessable("model_not_found", `no model is stored under '${modelKey}'`);
-    const sha = contentHash(bytes);
+    const sha = await contentHashAsync(bytes);
     if (await this.store.head(metadataKey(sha))) return sha;
     const analysis = await meshTask(this.pool.analyze(bytes));
     await this.#describe(bytes, { ...analysis, modelKey });
