@@ -3,6 +3,12 @@ import { parseArgs } from "node:util";
 import type { ProductPage } from "@printfab/contracts";
 import { ConfigError, loadConfig } from "@printfab/platform";
 
+/**
+ * The largest list page the API serves: past the pages clients read, the catalogue is walked in these, as
+ * each fills the product pages of its rows (a fifth of the queries of pages of 20).
+ */
+export const BULK_PAGE = 100;
+
 const HELP = `Warms the Shop's catalogue cache, as the last step of a deploy: asks a running Shop for its first
 list pages (the whole catalogue's and each category's) and its first product pages, so that the first
 customers find them cached.
@@ -11,7 +17,8 @@ Usage: npm run warm -- [--url URL] [--pages N] [--products N] [--categories a,b]
 
   --url URL          the Shop (default SHOP_URL, else http://127.0.0.1:<SHOP_PORT>: the embedded one)
   --pages N          list pages of the whole catalogue and of each category, at the API's page size (default 5)
-  --products N       product pages: the first N by id (default 500)
+  --products N       product pages: the first N by id (default 500); past the first --pages, the catalogue is
+                     walked in pages of ${BULK_PAGE}, each filling its rows' product pages with one query
   --categories a,b   the categories to warm (default: those on the whole catalogue's pages it reads)
   --concurrency N    requests at once (default 8)
   --deadline S       asks nothing more after S seconds (default 60)
@@ -30,8 +37,13 @@ export interface WarmOptions {
   deadlineMs: number;
 }
 
-/** One page to ask for: a list page (of a category, or of the whole catalogue) or a product page. */
-export type WarmTask = { kind: "list"; category?: string; offset: number } | { kind: "product"; id: number };
+/**
+ * One page to ask for: a list page (of a category, or of the whole catalogue; at the API's page size unless
+ * `limit` says otherwise) or a product page.
+ */
+export type WarmTask =
+  | { kind: "list"; category?: string; offset: number; limit?: number }
+  | { kind: "product"; id: number };
 type ListTask = Extract<WarmTask, { kind: "list" }>;
 
 /** A mistake on the command line (exit status 2). */
@@ -65,11 +77,12 @@ export function parseWarmArgs(argv: string[], env: NodeJS.ProcessEnv): WarmOptio
   };
 }
 
-/** The path of a task: list pages at the API's default page size, which is the one clients ask for. */
+/** The path of a task: list pages at the API's default page size (the one clients ask for) unless told. */
 export function taskPath(t: WarmTask): string {
   if (t.kind === "product") return `/products/${t.id}`;
   const query = new URLSearchParams();
   if (t.category !== undefined) query.set("category", t.category);
+  if (t.limit !== undefined) query.set("limit", String(t.limit));
   if (t.offset > 0) query.set("offset", String(t.offset));
   return query.size > 0 ? `/products?${query}` : "/products";
 }
@@ -96,10 +109,13 @@ export class WarmPlan {
   afterList(task: ListTask, page: Pick<ProductPage, "items" | "total" | "limit">, filled = false): WarmTask[] {
     const whole = task.category === undefined;
     const more: WarmTask[] = [];
-    if (task.offset === 0) {
-      const wanted = whole ? Math.max(this.o.pages, Math.ceil(this.o.products / page.limit)) : this.o.pages;
-      const last = Math.min(wanted, Math.ceil(page.total / page.limit));
+    if (task.offset === 0 && task.limit === undefined) {
+      const last = Math.min(this.o.pages, Math.ceil(page.total / page.limit));
       for (let p = 1; p < last; p++) more.push({ ...task, offset: p * page.limit });
+      // The rest of the first --products ids, in the largest pages, for the product pages they fill.
+      const end = whole ? Math.min(this.o.products, page.total) : 0;
+      for (let offset = last * page.limit; offset < end; offset += BULK_PAGE)
+        more.push({ kind: "list", offset, limit: BULK_PAGE });
     }
     if (!whole) return more;
     page.items.forEach((item, i) => {

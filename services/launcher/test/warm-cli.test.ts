@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seed } from "../src/seed.ts";
 import { createServiceApp, type Infrastructure, migrateServices, openInfrastructure, SERVICES } from "../src/system.ts";
 import {
+  BULK_PAGE,
   cacheOutcome,
   parseWarmArgs,
   ShopUnreachableError,
@@ -18,6 +19,7 @@ import {
   taskPath,
   type WarmOptions,
   WarmPlan,
+  type WarmTask,
   warm,
 } from "../src/warm-cli.ts";
 
@@ -70,28 +72,34 @@ describe("the plan", () => {
   });
 
   it("follows the whole catalogue as far as its pages and products go, and each new category once", () => {
-    const plan = new WarmPlan({ pages: 1, products: 3, categories: undefined });
+    const plan = new WarmPlan({ pages: 2, products: 250, categories: undefined });
     const first = plan.afterList(
       { kind: "list", offset: 0 },
-      { items: [item(1, "a"), item(2, "b")], total: 9, limit: 2 },
+      { items: [item(1, "a"), item(2, "b")], total: 300, limit: 2 },
     );
+    // Its --pages at the API's size, then the rest of the first 250 ids in pages of BULK_PAGE.
     expect(first).toEqual([
       { kind: "list", offset: 2 },
+      { kind: "list", offset: 4, limit: BULK_PAGE },
+      { kind: "list", offset: 104, limit: BULK_PAGE },
+      { kind: "list", offset: 204, limit: BULK_PAGE },
       { kind: "product", id: 1 },
       { kind: "list", category: "a", offset: 0 },
       { kind: "product", id: 2 },
       { kind: "list", category: "b", offset: 0 },
     ]);
+    expect(taskPath(first[1] as WarmTask)).toBe(`/products?limit=${BULK_PAGE}&offset=4`);
     const second = plan.afterList(
-      { kind: "list", offset: 2 },
-      { items: [item(3, "a"), item(4, "c")], total: 9, limit: 2 },
+      { kind: "list", offset: 4, limit: BULK_PAGE },
+      { items: [item(3, "a"), item(4, "c")], total: 300, limit: BULK_PAGE },
     );
     expect(second).toEqual([
       { kind: "product", id: 3 },
+      { kind: "product", id: 4 },
       { kind: "list", category: "c", offset: 0 },
     ]);
     const category = plan.afterList({ kind: "list", category: "a", offset: 0 }, { items: [], total: 9, limit: 2 });
-    expect(category).toEqual([]);
+    expect(category).toEqual([{ kind: "list", category: "a", offset: 2 }]);
   });
 
   it("does not ask again for the product pages that a list page it filled filled", () => {
