@@ -28,7 +28,7 @@ const DEFAULTS: EntryOptions = { ttl: 60_000, staleWindow: 0, tags: [], negative
 
 const DEFAULT_LEASE_MS = 5000;
 
-const valueOf = <T>(r: CacheResult<T>): T => r.value;
+const resultValue = <T>(r: CacheResult<T>): T => r.value;
 
 const isKeyList = (x: readonly string[] | Invalidation): x is readonly string[] => Array.isArray(x);
 
@@ -131,7 +131,7 @@ export class Cache {
     const k = this.#enabled ? normalizeKey(key) : key;
     const e = this.#enabled ? this.#freshInL1(k, key, loader, options) : undefined;
     if (e) return Promise.resolve(e.value as T);
-    return this.#fetch(k, key, loader, options).then(valueOf);
+    return this.#fetch(k, key, loader, options).then(resultValue);
   }
 
   /** As getOrLoad, with what the lookup did. */

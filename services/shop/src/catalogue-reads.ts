@@ -78,7 +78,7 @@ export class CatalogueReads {
         const page = await this.products.listProducts(q);
         if (q.q === undefined) {
           const details = await Promise.all(page.items.map((p) => this.#detail(p)));
-          page.items.forEach((p, i) => alsoFill(productKey(p.id), details[i], { ttl: this.ttl.product }));
+          for (const [i, p] of page.items.entries()) alsoFill(productKey(p.id), details[i], { ttl: this.ttl.product });
         }
         return encodePage({ ...page, limit: q.limit, offset: q.offset });
       },
