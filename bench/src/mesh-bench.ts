@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,7 +60,7 @@ function runRounds(file: string, rounds: number): Map<string, ChildResult[]> {
   return results;
 }
 
-/** A generated 1,000,000-triangle binary STL: parse, measure and preview, beside three's STLLoader; hashing. */
+/** A generated binary STL of about 1,000,000 triangles: parse, measure and preview, beside three's STLLoader; hashing. */
 export async function runMeshBench(opts: { repeats: number; out: string }) {
   const dir = mkdtempSync(join(tmpdir(), "printfab-mesh-bench-"));
   const file = join(dir, "sphere-1m.stl");
@@ -77,13 +77,20 @@ export async function runMeshBench(opts: { repeats: number; out: string }) {
   }
   const report = describe(results, rounds, mesh.triangleCount);
   process.stdout.write(`\n${report.text}\n\n${report.targets.join("\n")}\n`);
-  await writeFile(
-    join(opts.out, "mesh.md"),
-    `# Mesh benchmark\n\n${report.intro}\n\n${report.text}\n\n${report.targets.map((t) => `- ${t}`).join("\n")}\n`,
-  );
+  const path = join(opts.out, "mesh.md");
+  const figures = `# Mesh benchmark\n\n${report.intro}\n\n${report.text}\n\n${report.targets.map((t) => `- ${t}`).join("\n")}\n`;
+  await writeFile(path, figures + (await handWritten(path)));
 }
 
-const TARGETS = { speedup: 4, fullMs: 300, previewMs: 150, peakPerFileByte: 3, hashBlockMs: 5 };
+/** The report's sections after the figures ("## ..."): written by people (profiles, analyses), kept across runs. */
+async function handWritten(path: string): Promise<string> {
+  const previous = await readFile(path, "utf8").catch(() => "");
+  const at = previous.indexOf("\n## ");
+  return at < 0 ? "" : previous.slice(at);
+}
+
+/** The issue's targets; hashing may hold the event loop at most 2 ms longer than an idle loop is held. */
+const TARGETS = { speedup: 4, fullMs: 300, previewMs: 150, peakPerFileByte: 3, hashBlockOverIdleMs: 2 };
 
 function describe(results: Map<string, ChildResult[]>, rounds: number, triangles: number) {
   const runs = (step: string) => results.get(step) ?? [];
@@ -112,7 +119,8 @@ function describe(results: Map<string, ChildResult[]>, rounds: number, triangles
     ["event loop while hashing 50 MB", "longest block ms (median)", "min", "max", "hashing ms (median)"],
     STEPS.filter(([step]) => HASHING.has(step)).map(([step, label]) => {
       const b = spread(runs(step).map((r) => r.blockMs ?? Number.NaN));
-      return [label, b.median.toFixed(1), b.min.toFixed(1), b.max.toFixed(1), f(ms(step).median)];
+      const hashMs = step === "idle-loop" ? "-" : f(ms(step).median);
+      return [label, b.median.toFixed(1), b.min.toFixed(1), b.max.toFixed(1), hashMs];
     }),
   );
   const three = runs("three");
@@ -121,6 +129,7 @@ function describe(results: Map<string, ChildResult[]>, rounds: number, triangles
   const preview = ms("preview");
   const maxPeak = Math.max(peak("basic"), peak("full"), peak("parse-preview"));
   const block = spread(runs("hash-async").map((r) => r.blockMs ?? Number.NaN));
+  const idle = spread(runs("idle-loop").map((r) => r.blockMs ?? Number.NaN));
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
   const range = (s: Spread, digits = 0) => `${s.min.toFixed(digits)}-${s.max.toFixed(digits)}`;
   const targets = [
@@ -128,7 +137,7 @@ function describe(results: Map<string, ChildResult[]>, rounds: number, triangles
     `full analysis ${f(full.median)} ms (${range(full)}; target <= ${TARGETS.fullMs} ms): ${verdict(full.median <= TARGETS.fullMs)}`,
     `256 px preview of a parsed mesh ${f(preview.median)} ms (${range(preview)}; target <= ${TARGETS.previewMs} ms): ${verdict(preview.median <= TARGETS.previewMs)}`,
     `peak memory ${maxPeak.toFixed(2)}x the file size at most (target <= ${TARGETS.peakPerFileByte}x): ${verdict(maxPeak <= TARGETS.peakPerFileByte)}`,
-    `hashing 50 MB with contentHashAsync holds the event loop ${block.median.toFixed(1)} ms at most (median of runs, ${range(block, 1)}; target <= ${TARGETS.hashBlockMs} ms): ${verdict(block.median <= TARGETS.hashBlockMs)}`,
+    `hashing 50 MB with contentHashAsync holds the event loop ${block.median.toFixed(1)} ms at most (median of runs, ${range(block, 1)}), an idle loop ${idle.median.toFixed(1)} ms (target: at most ${TARGETS.hashBlockOverIdleMs} ms more): ${verdict(block.median <= idle.median + TARGETS.hashBlockOverIdleMs)}`,
   ];
   const intro = `Run ${new Date().toISOString()}, Node ${process.version}; a generated ${(fileBytes / 1e6).toFixed(1)} MB binary STL (${triangles.toLocaleString("en-US")} triangles); ${rounds} rounds, every step of a round in a fresh process (cold code), STLLoader and our parse next to each other in alternating order; the ratio is the median of the rounds' ratios. CPU time is the process's (its compiler and GC threads too), a steadier figure than wall time when the machine is shared. Peak memory is the highest over the runs of the process's maximum RSS above its RSS before reading the file. STLLoader.parse is given the file's ArrayBuffer and timed alone; the row "as timed before" is how earlier reports timed it (importing three and copying the file inside the timing). The event loop's longest block is the largest lateness of a 1 ms timer (monitorEventLoopDelay) from 20 ms before hashing to 5 ms after; the idle row is the same window with nothing to do.`;
   return { intro, text: `${text}\n\n${hashing}`, targets };

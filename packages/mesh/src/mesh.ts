@@ -3,6 +3,7 @@ import { MeshError } from "./errors.ts";
 /**
  * A triangle mesh as a "soup": 9 floats per triangle (three vertices, x y z), in millimetres. The layout
  * every parser produces and every measurement reads, so a 1,000,000-triangle model is one 36 MB array.
+ * A parsed mesh is not to be written to: its basic measurements were taken as it was read.
  */
 export interface Mesh {
   positions: Float32Array;

@@ -1,4 +1,5 @@
 import { strToU8, zipSync } from "fflate";
+import { WELD_KEY_WORDS } from "../src/measure.ts";
 import type { Mesh } from "../src/mesh.ts";
 
 /** A 3MF archive of the mesh (one object, vertices shared per triangle corner), in the given unit. */
@@ -53,4 +54,15 @@ export function componentBombXml(levels: number, width: number): string {
     );
   }
   return modelXml(objects, [String(levels)]);
+}
+
+/** A fixed weld key from a seed (splitmix32's outputs), so that probe counts are reproducible. */
+export function fixedWeldKey(seed: number): Uint32Array {
+  let s = seed | 0;
+  return Uint32Array.from({ length: WELD_KEY_WORDS }, () => {
+    s = (s + 0x9e3779b9) | 0;
+    let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  });
 }

@@ -7,7 +7,7 @@ import { parseMesh } from "../src/parse.ts";
 import { parse3mf } from "../src/parse-3mf.ts";
 import { MAX_FACE_VERTICES, parseObj } from "../src/parse-obj.ts";
 import { parseStl, toAsciiStl, toBinaryStl } from "../src/parse-stl.ts";
-import { componentBombXml, modelXml, triangleObject, zip3mf } from "./fixtures.ts";
+import { componentBombXml, fixedWeldKey, modelXml, triangleObject, zip3mf } from "./fixtures.ts";
 
 /** The refusal `f` throws, which must be a MeshError. */
 function refusal(f: () => unknown): MeshError {
@@ -83,7 +83,7 @@ describe("expansion bombs are refused before anything is allocated for them", ()
 
 describe("welding costs about one probe per corner whatever the layout", () => {
   // A fixed key keeps the probe counts reproducible; the process's own key is random.
-  const key = Uint32Array.from({ length: 12 }, (_, i) => Math.imul(i + 1, 0x9e3779b1) >>> 0);
+  const key = fixedWeldKey(1);
   const T = 200_000;
   const layout = (set: (corner: number, p: Float32Array) => void): Mesh => {
     const positions = new Float32Array(T * 9);
@@ -97,6 +97,11 @@ describe("welding costs about one probe per corner whatever the layout", () => {
     [
       "y and z on a grid of 16384",
       layout((c, p) => p.set([0, (c % 775) * 16384, Math.floor(c / 775) * 16384], c * 3)),
+      T * 3,
+    ],
+    [
+      "cells that are int32 multiples of 4096: equal low bytes",
+      layout((c, p) => p.set([(c % 1000) * 0.4096, Math.floor(c / 1000) * 0.4096, 0], c * 3)),
       T * 3,
     ],
     ["every corner equal", layout((c, p) => p.set([1, 2, 3], c * 3)), 1],
@@ -114,6 +119,7 @@ describe("welding costs about one probe per corner whatever the layout", () => {
     expect(Array.from(weldVertices(mesh, 1e-4, key).ids)).toEqual(Array.from(weldVertices(mesh, 1e-4).ids));
     const zeros = { positions: Float32Array.from([-1e-5, 0, 0, 1e-5, -0, 0, 0, 0, -0]), triangleCount: 1 };
     expect(weldVertices(zeros, 1e-4).vertexCount).toBe(1);
+    expect(() => weldVertices(mesh, 1e-4, new Uint32Array(12))).toThrow(RangeError);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Cache, CacheResult } from "@printfab/cache";
 import { type Analysis, CACHE_PREFIX, type Quote, type QuoteQuery } from "@printfab/contracts";
-import { contentHash, type MeshPool, PRICING } from "@printfab/mesh";
+import { contentHashAsync, type MeshPool, PRICING } from "@printfab/mesh";
 import { type CacheFactory, type CacheTtls, meshTask } from "@printfab/platform";
 
 /**
@@ -18,15 +18,15 @@ export class ModelReads {
     return new ModelReads(await factory.create("mes_models", CACHE_PREFIX.mesModels), pool, ttl.analysis);
   }
 
-  analysis(model: Buffer): Promise<CacheResult<Analysis>> {
-    return this.cache.fetch(`analysis:${contentHash(model)}`, () => meshTask(this.pool.analyze(model)), {
+  async analysis(model: Buffer): Promise<CacheResult<Analysis>> {
+    return this.cache.fetch(`analysis:${await contentHashAsync(model)}`, () => meshTask(this.pool.analyze(model)), {
       ttl: this.ttlMs,
     });
   }
 
-  quote(model: Buffer, { material, infill, layerHeight, quantity }: QuoteQuery): Promise<CacheResult<Quote>> {
+  async quote(model: Buffer, { material, infill, layerHeight, quantity }: QuoteQuery): Promise<CacheResult<Quote>> {
     // Content hash + every pricing input + the price table's version: a new table is a new key.
-    const key = `quote:v${PRICING.version}:${contentHash(model)}:${material}:${infill}:${layerHeight}:${quantity}`;
+    const key = `quote:v${PRICING.version}:${await contentHashAsync(model)}:${material}:${infill}:${layerHeight}:${quantity}`;
     return this.cache.fetch(
       key,
       () => meshTask(this.pool.quote(model, { material, infill, layerHeightMm: layerHeight, quantity })),
