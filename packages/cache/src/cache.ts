@@ -8,9 +8,10 @@ import { normalizeKey } from "./keys.ts";
 import { L1Cache } from "./l1-cache.ts";
 import type { L2Driver } from "./l2-driver.ts";
 import { type L2Tier, nullTier, RemoteL2Tier } from "./l2-tier.ts";
-import { LoadPipeline, runLoader } from "./load-pipeline.ts";
+import { LoadPipeline } from "./load-pipeline.ts";
 import { type Candidate, LocalTier } from "./local-tier.ts";
 import { RemoteTier, type TierEvents } from "./remote-tier.ts";
+import { runLoader } from "./run-loader.ts";
 import { jsonSerializer, type Serializer } from "./serializer.ts";
 import type { CacheOptions, CacheResult, EntryOptions, Invalidation, Loader } from "./types.ts";
 

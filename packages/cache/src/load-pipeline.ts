@@ -8,7 +8,6 @@ import {
   entryCurrent,
   shouldRefreshEarly,
 } from "./entry.ts";
-import { LoaderTimeoutError } from "./errors.ts";
 import type { CacheTelemetry } from "./events.ts";
 import { normalizeKey } from "./keys.ts";
 import type { L1Entry } from "./l1-cache.ts";
@@ -18,6 +17,7 @@ import { LeaseWaiters } from "./lease-waiters.ts";
 import type { Candidate, LocalTier } from "./local-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import type { Flight } from "./single-flight.ts";
+import { type AlsoFilled, runLoader } from "./run-loader.ts";
 import type { CacheResult, EntryOptions, LoadContext, Loader } from "./types.ts";
 
 export interface PipelineDeps {
@@ -69,8 +69,6 @@ interface Acquired {
 /** Reads whose outcome the miss rate remembers, roughly: the weight of each new one in the average. */
 const MISS_RATE_WEIGHT = 1 / 16;
 
-/** Loaders without a hard timeout are never aborted; one shared signal spares an allocation per load. */
-const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * A lookup past L1: join a load in flight, read L2, or load — acquire the key's lease or wait for the
@@ -346,38 +344,5 @@ export class LoadPipeline {
   #stale(c: Candidate, key: string): CacheResult<unknown> {
     this.d.telemetry.count("stale", key);
     return { value: c.value, status: "stale", collapsed: false, stored: false, ttlMs: 0 };
-  }
-}
-
-/** What a load asked to be cached beside its own value (`LoadContext.alsoFill`). */
-export interface AlsoFilled {
-  key: string;
-  value: unknown;
-  ttl?: number;
-}
-
-/** A bypassed load may still call `alsoFill`: nothing is cached. */
-const NOWHERE = () => {};
-
-/** Runs a loader under its hard timeout, if any: past it, the loader's signal is aborted and the call fails. */
-export async function runLoader<T>(
-  key: string,
-  loader: Loader<T>,
-  o: Pick<EntryOptions, "hardTimeout">,
-  alsoFill: LoadContext["alsoFill"] = NOWHERE,
-): Promise<T> {
-  if (o.hardTimeout === undefined) return loader({ key, signal: NEVER_ABORTED, alsoFill });
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new LoaderTimeoutError(key, o.hardTimeout as number));
-    }, o.hardTimeout);
-  });
-  try {
-    return await Promise.race([loader({ key, signal: controller.signal, alsoFill }), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
