@@ -15,9 +15,9 @@ import type { LeaseGrant } from "./l2-driver.ts";
 import type { L2Tier } from "./l2-tier.ts";
 import { LeaseWaiters } from "./lease-waiters.ts";
 import type { Candidate, LocalTier } from "./local-tier.ts";
+import { type AlsoFilled, runLoader } from "./run-loader.ts";
 import type { Serializer } from "./serializer.ts";
 import type { Flight } from "./single-flight.ts";
-import { type AlsoFilled, runLoader } from "./run-loader.ts";
 import type { CacheResult, EntryOptions, LoadContext, Loader } from "./types.ts";
 
 export interface PipelineDeps {
@@ -68,7 +68,6 @@ interface Acquired {
 
 /** Reads whose outcome the miss rate remembers, roughly: the weight of each new one in the average. */
 const MISS_RATE_WEIGHT = 1 / 16;
-
 
 /**
  * A lookup past L1: join a load in flight, read L2, or load — acquire the key's lease or wait for the
