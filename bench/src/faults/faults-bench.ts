@@ -22,7 +22,8 @@ function checkPrerequisites() {
   }
 }
 
-function targetsOf(rig: Rig): MixTargets {
+/** The load's targets on a rig: both Shops, the CRM, MES, the tracked orders, and signed tokens. */
+export function targetsOf(rig: Rig): MixTargets {
   const auth = createAuth(SECRET);
   const sign = (sub: string, role: "manager" | "operator" | "customer") => auth.sign({ sub, role }, 3600);
   const customers = new Map<number, string>();
@@ -46,7 +47,7 @@ function targetsOf(rig: Rig): MixTargets {
 }
 
 /** Waits until every service's /health says "ok" (Redis and the bus included); false after `ms`. */
-async function allHealthy(rig: Rig, ms: number): Promise<boolean> {
+export async function allHealthy(rig: Rig, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
   const ok = async (url: string) =>
     fetch(`${url}/health`)

@@ -56,8 +56,12 @@ const behind = (url: string, proxy: FaultProxy) => {
   return u.toString();
 };
 
-/** Everything on 127.0.0.1: PostgreSQL (a fresh database), s3rver, a private Redis, four service processes. */
-export async function startRig(): Promise<Rig> {
+/**
+ * Everything on 127.0.0.1: PostgreSQL (a fresh database), s3rver, a private Redis, four service processes.
+ * `redisEnv` (REDIS_SENTINELS..., REDIS_CLUSTER_NODES) puts every service on another deployment instead:
+ * the configuration prefers it to REDIS_URL, so the private Redis and Shop B's proxy then carry nothing.
+ */
+export async function startRig(redisEnv: Record<string, string> = {}): Promise<Rig> {
   const closers: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err) => log(`  teardown: ${(err as Error).message}`));
@@ -99,6 +103,7 @@ export async function startRig(): Promise<Rig> {
       HOST: "127.0.0.1",
       // A saturated 2-core machine under a benchmark is the point, not an overload to shed.
       HTTP_MAX_EVENT_LOOP_DELAY_MS: "0",
+      ...redisEnv,
     };
     const ports = { mes: await freePort(), crm: await freePort(), shopA: await freePort(), shopB: await freePort() };
     const services = makeServices(env, busB, ports);

@@ -23,6 +23,9 @@ export type BackendCacheOptions = Omit<CacheOptions, "l2" | "remote" | keyof Rem
 export class CacheBackend {
   readonly tier: RemoteTier;
   readonly #caches = new Set<Cache>();
+  /** Every key space a cache of this backend reads, for the fence after a master change. */
+  readonly #drivers = new Set<L2Driver>();
+  readonly #stopWatching: (() => void) | undefined;
 
   constructor(
     readonly connection: L2Connection,
@@ -32,6 +35,9 @@ export class CacheBackend {
     readonly redis?: RedisClient,
   ) {
     this.tier = new RemoteTier(connection, opts);
+    // A new master may lack invalidations the old one acknowledged (replication is asynchronous), and
+    // nobody knows which: every key space is fenced, so entries loaded before the change are misses.
+    this.#stopWatching = connection.watchMaster?.(() => this.tier.fence(this.#drivers));
   }
 
   /** Joins the heartbeat's channel and starts beating; resolves once the bus is confirmed or after the deadline. */
@@ -47,9 +53,11 @@ export class CacheBackend {
   /** A connected cache on the key space `prefix` (default: its name). */
   async createCache(options: BackendCacheOptions): Promise<Cache> {
     const keys = new KeySpace(options.prefix ?? options.name);
-    const cache = new Cache({ ...options, remote: { tier: this.tier, driver: this.driverFor(keys) } });
+    const driver = this.driverFor(keys);
+    const cache = new Cache({ ...options, remote: { tier: this.tier, driver } });
     await cache.connect();
     this.#caches.add(cache);
+    this.#drivers.add(driver);
     return cache;
   }
 
@@ -57,6 +65,8 @@ export class CacheBackend {
   async close(): Promise<void> {
     await Promise.all([...this.#caches].map((c) => c.close()));
     this.#caches.clear();
+    this.#drivers.clear();
+    this.#stopWatching?.();
     this.tier.close();
     await this.connection.close();
   }

@@ -95,16 +95,21 @@ export class InvalidationJournal {
     }
   }
 
+  /**
+   * Every entry of the key space is suspect, not only named ones (Redis's master changed and may have lost
+   * invalidations it had acknowledged): the replay bumps its generation.
+   */
+  fence(driver: L2Driver): void {
+    const p = this.#entry(driver);
+    p.fence = true;
+    p.keys.clear();
+    p.tags.clear();
+  }
+
   /** A replay that failed: its names are owed again, beside whatever was remembered meanwhile. */
   #putBack(p: Pending): void {
-    if (p.fence) {
-      const now = this.#entry(p.driver);
-      now.fence = true;
-      now.keys.clear();
-      now.tags.clear();
-      return;
-    }
-    this.remember(p.driver, { keys: [...p.keys], tags: [...p.tags] });
+    if (p.fence) this.fence(p.driver);
+    else this.remember(p.driver, { keys: [...p.keys], tags: [...p.tags] });
   }
 
   async #replayOne(driver: L2Driver, keys: string[], tags: string[], fence: boolean) {

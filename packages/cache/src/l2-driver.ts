@@ -56,6 +56,11 @@ export interface L2Connection {
   join(channel: string, onMessage: (text: string) => void, onState: (up: boolean) => void): Promise<() => void>;
   /** Drops the subscriber connection and opens another: a half-open connection never ends by itself. */
   resetSubscriber(): void;
+  /**
+   * Calls `onChange` when the server's master changed (a failover, a restart), which may have lost
+   * writes it acknowledged; returns a function that stops watching. Absent where nothing can be lost.
+   */
+  watchMaster?(onChange: () => void): () => void;
   /** Closes the connections if it owns them. */
   close(): Promise<void>;
 }

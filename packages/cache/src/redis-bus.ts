@@ -1,5 +1,17 @@
+import { Cluster, type Redis } from "ioredis";
 import type { L2Connection } from "./l2-driver.ts";
-import type { RedisClient } from "./redis-connection.ts";
+import { type RedisClient, watchMasterChanges } from "./redis-connection.ts";
+
+/**
+ * The node connection a Cluster subscribes on. ioredis keeps it apart from the Cluster's own connections
+ * and, when it ends (its node died, was demoted and dropped its clients, or killed it), makes another on
+ * a random node and re-subscribes there, without an event: messages published in between are lost, and
+ * nothing would tell L1. Read through ioredis' private field, the only way to see that connection.
+ */
+function nodeSubscriberOf(client: RedisClient): Redis | null {
+  if (!(client instanceof Cluster)) return null;
+  return (client as unknown as { subscriber?: { getInstance(): Redis | null } }).subscriber?.getInstance() ?? null;
+}
 
 interface Member {
   onMessage: (text: string) => void;
@@ -20,6 +32,8 @@ export class RedisL2Connection implements L2Connection {
   readonly #listeners: Array<[string, (...args: unknown[]) => void]>;
   #ready: boolean;
   #syncing: Promise<void> | undefined;
+  /** On a Cluster, the node connection the channels were last joined on. */
+  #nodeSubscriber: Redis | null = null;
 
   constructor(
     readonly client: RedisClient,
@@ -61,6 +75,10 @@ export class RedisL2Connection implements L2Connection {
     // A run that was ending as this channel came may have missed it: run again until it is joined or down.
     while (this.#ready && !this.#joined.has(channel)) await this.#sync();
     return () => this.#leave(channel, member);
+  }
+
+  watchMaster(onChange: () => void): () => void {
+    return watchMasterChanges(this.client, onChange);
   }
 
   resetSubscriber(): void {
@@ -107,6 +125,7 @@ export class RedisL2Connection implements L2Connection {
           return;
         }
         if (!this.#ready) return;
+        this.#watchNodeSubscriber();
         for (const c of missing) {
           this.#joined.add(c);
           for (const m of this.#channels.get(c) ?? []) this.#notify(m, true);
@@ -116,6 +135,25 @@ export class RedisL2Connection implements L2Connection {
       this.#syncing = undefined;
     });
     return this.#syncing;
+  }
+
+  /**
+   * On a Cluster: when the node connection the channels were joined on ends, the members are down (their
+   * L1 is emptied: evictions may have been missed) and the channels are joined again on the connection
+   * ioredis made meanwhile, or, if that one does not answer, on a whole new Cluster connection.
+   */
+  #watchNodeSubscriber() {
+    const node = nodeSubscriberOf(this.subscriber);
+    if (!node || node === this.#nodeSubscriber) return;
+    this.#nodeSubscriber = node;
+    node.once("end", () => {
+      if (this.#nodeSubscriber !== node) return;
+      this.#nodeSubscriber = null;
+      this.#down();
+      if (this.subscriber.status !== "ready") return;
+      this.#ready = true;
+      void this.#sync();
+    });
   }
 
   #leave(channel: string, member: Member) {

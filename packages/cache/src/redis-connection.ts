@@ -33,7 +33,29 @@ export interface RedisConnectionOptions {
 export function connectRedis(opts: RedisConnectionOptions): RedisClient {
   const client = createClient(opts);
   client.on("error", opts.onError ?? (() => {}));
+  if (client instanceof Redis) reviveAfterInterruptedConnect(client);
   return client;
+}
+
+/**
+ * ioredis gives up for good ("end") when a connection attempt is interrupted: a reconnect asked while it
+ * was still resolving the master (the Sentinel failover detector's +switch-master, the heartbeat's
+ * resetSubscriber) makes the attempt throw, and no retry follows. Seen in the Sentinel kill -9 test: the
+ * subscriber stayed "end" and the bus never came back. Only `disconnect()` may end a connection here.
+ */
+function reviveAfterInterruptedConnect(client: Redis): void {
+  let closed = false;
+  const disconnect = client.disconnect.bind(client);
+  client.disconnect = (reconnect = false) => {
+    if (!reconnect) closed = true;
+    disconnect(reconnect);
+  };
+  client.on("end", () => {
+    if (closed) return;
+    setTimeout(() => {
+      if (!closed && client.status === "end") client.connect().catch(() => undefined);
+    }, reconnectDelay(1)).unref();
+  });
 }
 
 const reconnectDelay = (times: number) => Math.min(25 * 2 ** Math.min(times, 6), 100);
@@ -66,6 +88,12 @@ function createClient(opts: RedisConnectionOptions): RedisClient {
       sentinels: opts.sentinel.sentinels,
       name: opts.sentinel.name,
       password: opts.sentinel.password,
+      // A master demoted by SENTINEL FAILOVER keeps its clients: without these, both connections would
+      // stay on a replica (writes refused READONLY, reads of a copy). The detector listens to the
+      // sentinels' +switch-master and reconnects at once; a READONLY answer reconnects too, to whatever
+      // master the sentinels name then.
+      failoverDetector: true,
+      reconnectOnError: (err) => err.message.startsWith("READONLY"),
     });
   }
   if (!opts.url) throw new Error("Redis needs a url, a sentinel setting or cluster nodes");
@@ -86,4 +114,43 @@ export function waitUntilReady(client: RedisClient, timeoutMs = 5000): Promise<v
     };
     client.once("ready", onReady);
   });
+}
+
+/** Who the master is: its replication id (Sentinel, standalone), or every master's address (Cluster). */
+async function masterIdentity(client: RedisClient): Promise<string> {
+  if (client instanceof Cluster) {
+    return client
+      .nodes("master")
+      .map((n) => `${n.options.host}:${n.options.port}`)
+      .sort()
+      .join(",");
+  }
+  const info = await client.info("replication");
+  return /master_replid:(\w+)/.exec(info)?.[1] ?? "";
+}
+
+/**
+ * Calls `onChange` when the master is no longer the one the client knew: a replica was promoted (a
+ * Sentinel or Cluster failover) or the server restarted. Replication is asynchronous, so the new master may
+ * lack the last writes the old one acknowledged, invalidations among them; whoever listens must treat
+ * every entry as suspect. Checked when the connection is ready again (Sentinel, standalone) or the slot
+ * map was refreshed (Cluster, which refreshes on the errors and redirections a failover causes).
+ * Returns a function that stops watching.
+ */
+export function watchMasterChanges(client: RedisClient, onChange: () => void): () => void {
+  let known: string | undefined;
+  const check = () => {
+    masterIdentity(client).then(
+      (now) => {
+        if (!now) return;
+        if (known !== undefined && now !== known) onChange();
+        known = now;
+      },
+      () => undefined,
+    );
+  };
+  const event = client instanceof Cluster ? "refresh" : "ready";
+  client.on(event, check);
+  if (client.status === "ready") check();
+  return () => client.off(event, check);
 }

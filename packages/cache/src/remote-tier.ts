@@ -180,6 +180,15 @@ export class RemoteTier {
   }
 
   /**
+   * Fences the key spaces: until their generations are bumped, no cache on this connection reads L2 (the
+   * journal is replayed first), and the bump makes every entry they hold a miss for every process.
+   */
+  fence(drivers: Iterable<L2Driver>): void {
+    for (const driver of drivers) this.#journal.fence(driver);
+    this.#replayWhileOwed();
+  }
+
+  /**
    * While invalidations are owed, tries to deliver them every REPLAY_EVERY_MS, through an open breaker as
    * a beat would: readers in other processes may meet the old entries until they land, so recovery must
    * not wait for the next request or beat.

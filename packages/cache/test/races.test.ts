@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Cache } from "../src/cache.ts";
 import { deferred, sleep, usePrivateRedis } from "./support/caches.ts";
+import { expectNoSlotErrors, REDIS_KINDS, type RedisKind } from "./support/redis-targets.ts";
 
-const env = usePrivateRedis();
+for (const kind of REDIS_KINDS) describe(`no stale fills on Redis ${kind}`, () => noStaleFills(kind));
 
-describe("no stale fills", () => {
+function noStaleFills(kind: RedisKind) {
+  const env = usePrivateRedis(kind);
   it("drops the fill of a load that read the old row before a write and its invalidation", async () => {
     const db = new Map([["order:1", "v1"]]);
     const a = await env.factory.make({ prefix: "race1" });
@@ -111,4 +113,6 @@ describe("no stale fills", () => {
       `randomized race: ${OPS} ops, ${withinBusWindow} reads inside the bus window (max lag ${maxLag.toFixed(2)} ms), 0 stale`,
     );
   }, 60_000);
-});
+
+  expectNoSlotErrors(() => env.redis);
+}

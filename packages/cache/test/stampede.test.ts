@@ -1,19 +1,29 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
+import {
+  expectNoSlotErrors,
+  REDIS_KINDS,
+  type RedisKind,
+  type RedisTarget,
+  startRedisTarget,
+} from "./support/redis-targets.ts";
 
 const child = fileURLToPath(new URL("./support/stampede-child.ts", import.meta.url));
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(() => redis.stop());
 
-describe("stampede protection across processes", () => {
+for (const kind of REDIS_KINDS) describe(`stampede protection across processes on Redis ${kind}`, () => stampede(kind));
+
+function stampede(kind: RedisKind) {
+  let redis: RedisTarget;
+  beforeAll(async () => {
+    redis = await startRedisTarget(kind);
+  }, 30_000);
+  afterAll(() => redis.stop());
+
   it("4 processes x 250 concurrent misses on one cold key run the loader once", async () => {
+    const at = JSON.stringify(redis.connection);
     const procs = Array.from({ length: 4 }, () =>
-      spawn(process.execPath, ["--import", "tsx", child, redis.url, "stampede", "250"], {
+      spawn(process.execPath, ["--import", "tsx", child, at, "stampede", "250"], {
         stdio: ["pipe", "pipe", "inherit"],
       }),
     );
@@ -38,4 +48,6 @@ describe("stampede protection across processes", () => {
     expect(results.every((r) => r.ok)).toBe(true);
     expect(results.reduce((s, r) => s + r.loads, 0)).toBe(1);
   }, 60_000);
-});
+
+  expectNoSlotErrors(() => redis);
+}

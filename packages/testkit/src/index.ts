@@ -4,3 +4,7 @@ export * from "./redis-server.ts";
 export * from "./test-database.ts";
 export * from "./test-redis.ts";
 export * from "./test-s3.ts";
+export * from "./haproxy.ts";
+export * from "./service-process.ts";
+export * from "./redis-cluster.ts";
+export * from "./redis-sentinel.ts";

@@ -2,15 +2,19 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { type CacheBackend, connectCacheBackend, createMemoryBackend } from "../../src/backend.ts";
 import type { Cache } from "../../src/cache.ts";
 import { MemoryL2Store } from "../../src/memory-l2.ts";
+import type { RedisConnectionOptions } from "../../src/redis-connection.ts";
 import type { RemoteTierOptions } from "../../src/remote-tier.ts";
 import type { CacheOptions } from "../../src/types.ts";
-import { type RedisServer, startRedisServer } from "./redis-server.ts";
+import { type RedisKind, type RedisTarget, startRedisTarget } from "./redis-targets.ts";
 
 export { seededRandom } from "./random.ts";
 
 export type Tier = "redis" | "memory";
 
 export type MakeOptions = Partial<CacheOptions> & { prefix?: string; url?: string; commandTimeoutMs?: number };
+
+/** Where a factory's caches find Redis: a standalone URL, a cluster's nodes or a sentinel group. */
+type RedisAt = string | Pick<RedisConnectionOptions, "url" | "clusterNodes" | "sentinel">;
 
 /** Splits a test's options into the backend's (its connections and tier) and the cache's. */
 function split(opts: MakeOptions) {
@@ -23,14 +27,15 @@ function split(opts: MakeOptions) {
  * Makes connected caches over one shared L2 (a Redis URL or one in-process store), each on a backend of its
  * own, as separate processes would be: connections, breaker, heartbeat and journal of their own.
  */
-export function cacheFactory(tier: Tier, redisUrl?: string) {
+export function cacheFactory(tier: Tier, redisAt?: RedisAt) {
+  const at = typeof redisAt === "string" ? { url: redisAt } : redisAt;
   const store = new MemoryL2Store();
   const backends = new Map<Cache, CacheBackend>();
   const make = async (opts: MakeOptions = {}): Promise<Cache> => {
     const { tier: tierOpts, cache, url, commandTimeoutMs } = split(opts);
     const backend =
       tier === "redis"
-        ? await connectCacheBackend({ url: url ?? (redisUrl as string), commandTimeoutMs, ...tierOpts })
+        ? await connectCacheBackend({ ...(url ? { url } : at), commandTimeoutMs, ...tierOpts })
         : createMemoryBackend(store, tierOpts);
     const made = await backend.createCache({ name: "test", prefix: "t", ...cache });
     backends.set(made, backend);
@@ -47,15 +52,15 @@ export function cacheFactory(tier: Tier, redisUrl?: string) {
 }
 
 /**
- * A private redis-server for the test file, and a cache factory on it whose caches are closed after each
- * test. Call at the top level of a test file.
+ * A private Redis (a redis-server, or a cluster of six) for the test file or suite, and a cache factory
+ * on it whose caches are closed after each test. Call at the top level of a test file or a describe.
  */
-export function usePrivateRedis() {
-  const state = {} as { redis: RedisServer; factory: ReturnType<typeof cacheFactory> };
+export function usePrivateRedis(kind: RedisKind = "standalone") {
+  const state = {} as { redis: RedisTarget; factory: ReturnType<typeof cacheFactory> };
   beforeAll(async () => {
-    state.redis = await startRedisServer();
-    state.factory = cacheFactory("redis", state.redis.url);
-  });
+    state.redis = await startRedisTarget(kind);
+    state.factory = cacheFactory("redis", state.redis.connection);
+  }, 30_000);
   afterEach(() => state.factory.closeAll());
   afterAll(() => state.redis.stop());
   return state;

@@ -1,10 +1,11 @@
 // One of the processes of stampede.test.ts: waits for "go" on stdin, then fires 250 concurrent
-// getOrLoad calls on one cold key and prints how often its loader ran.
+// getOrLoad calls on one cold key and prints how often its loader ran. Redis is given as the JSON of the
+// connection options (a URL, or a cluster's nodes).
 import { createInterface } from "node:readline";
 import { connectCacheBackend } from "../../src/backend.ts";
 
-const [url, prefix, concurrency] = process.argv.slice(2) as [string, string, string];
-const backend = await connectCacheBackend({ url });
+const [at, prefix, concurrency] = process.argv.slice(2) as [string, string, string];
+const backend = await connectCacheBackend(JSON.parse(at));
 const cache = await backend.createCache({ name: "stampede", prefix, leaseMs: 3000 });
 let loads = 0;
 process.stdout.write("ready\n");

@@ -1,0 +1,150 @@
+import {
+  type RedisCluster,
+  type RedisSentinelGroup,
+  redisCli,
+  startRedisCluster,
+  startRedisSentinel,
+} from "@printfab/testkit";
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Cache } from "../src/cache.ts";
+import { CacheUnavailableError } from "../src/errors.ts";
+import type { RedisL2Connection } from "../src/redis-bus.ts";
+import { cacheFactory, sleep, until } from "./support/caches.ts";
+
+/**
+ * What a cache does when its Redis master changes under it: the bus's subscriber connection was on a node
+ * that is demoted (SENTINEL FAILOVER drops its clients) or dies (kill -9), and a write's invalidation must
+ * not live on the old master alone.
+ */
+type Factory = ReturnType<typeof cacheFactory>;
+const fast = { breaker: { failureThreshold: 2, openMs: 200 } };
+
+/** Two processes on one key space: `reader` keeps the key in L1, `writer` changes it. */
+async function pair(factory: Factory, prefix: string) {
+  const db = new Map([["k", 1]]);
+  const load = async () => db.get("k");
+  const reader = await factory.make({ prefix, ...fast });
+  const writer = await factory.make({ prefix, ...fast });
+  const busEvents: boolean[] = [];
+  reader.events.on("bus", ({ up }) => busEvents.push(up));
+  await reader.getOrLoad("k", load);
+  expect((await reader.fetch("k", load)).layer).toBe("l1");
+  return { db, load, reader, writer, busEvents };
+}
+
+/** While the master changes, `writer` changes the row and invalidates it, as a service's write would. */
+async function writeDuringFailover(p: Awaited<ReturnType<typeof pair>>, value: number) {
+  p.db.set("k", value);
+  await p.writer.invalidate(["k"]).catch((err) => expect(err).toBeInstanceOf(CacheUnavailableError));
+}
+
+async function expectBusCycledAndFresh(p: Awaited<ReturnType<typeof pair>>, reader: Cache, value: number) {
+  // L1 may have missed evictions while the subscriber was away: it is emptied and distrusted, then trusted
+  // again once the channels are joined on the new node.
+  await until(() => p.busEvents.includes(false) && reader.l1Trusted, 10_000, "the bus back");
+  expect(p.busEvents[0]).toBe(false);
+  await until(async () => (await reader.getOrLoad("k", p.load)) === value, 3000, "the new value");
+  // And L1 serves again, the new value (on a cluster, once the killed node's slots are served again).
+  await until(async () => (await reader.fetch("k", p.load)).layer === "l1", 10_000, "L1 in use again");
+  expect(await reader.fetch("k", p.load)).toMatchObject({ layer: "l1", value });
+}
+
+/**
+ * A Sentinel group of its own per test: each starts from a master with an in-sync replica and sentinels
+ * that have not just failed over (a second failover soon after the first is paced by Sentinel itself).
+ */
+function useSentinelGroup(opts: Parameters<typeof startRedisSentinel>[0] = {}) {
+  const state = {} as { group: RedisSentinelGroup; factory: Factory };
+  beforeEach(async () => {
+    state.group = await startRedisSentinel(opts);
+    state.factory = cacheFactory("redis", { sentinel: { name: state.group.name, sentinels: state.group.sentinels } });
+  }, 30_000);
+  afterEach(async () => {
+    await state.factory?.closeAll();
+    await state.group?.stop();
+  });
+  return state;
+}
+
+describe("Sentinel: a master changes under the caches", () => {
+  const s = useSentinelGroup();
+
+  it("SENTINEL FAILOVER: the bus rejoins on the new master, L1 is emptied meanwhile, a write made during it shows", async () => {
+    const p = await pair(s.factory, "s2");
+    const old = await s.group.failover();
+    await writeDuringFailover(p, 2);
+    await s.group.waitForNewMaster(old);
+    await expectBusCycledAndFresh(p, p.reader, 2);
+  }, 30_000);
+
+  it("kill -9 of the master: the same, once the sentinels promote the replica", async () => {
+    const p = await pair(s.factory, "s3");
+    const old = await s.group.killMaster();
+    await writeDuringFailover(p, 3);
+    await s.group.waitForNewMaster(old);
+    await expectBusCycledAndFresh(p, p.reader, 3);
+  }, 30_000);
+});
+
+describe("Sentinel: a master dies with an invalidation its replica never got", () => {
+  const s = useSentinelGroup({ linkThroughProxy: true });
+
+  it("the promoted replica's old entry is fenced (a miss for every cache), not served until its TTL", async () => {
+    const p = await pair(s.factory, "s1");
+    const replica = await s.group.replicaPort();
+    const replicated = async () => (await redisCli(replica, "EXISTS", "s1:{k}:d")).trim() === "1";
+    await until(replicated, 5000, "the entry replicated");
+    s.group.replicationLink?.blackhole("downstream");
+    p.db.set("k", 2);
+    // Acknowledged by the master alone: its replication stream is lost on the way, then the master dies.
+    await p.writer.invalidate(["k"]);
+    const old = await s.group.killMaster();
+    await s.group.waitForNewMaster(old);
+    expect(await replicated()).toBe(true);
+    // The reader reconnects, sees another master and fences: the old entry is never a hit again, and the
+    // value reloaded after the fence is (without it, the promoted replica's entry would be one until its TTL).
+    const hits: unknown[] = [];
+    await until(
+      async () => {
+        const r = await p.reader.fetch("k", p.load);
+        if (r.status === "hit") hits.push(r.value);
+        return r.status === "hit" && r.value === 2;
+      },
+      10_000,
+      "a hit of the reloaded value",
+    );
+    expect(hits).not.toContain(1);
+    const late = await s.factory.make({ prefix: "s1", ...fast });
+    expect(await late.getOrLoad("k", p.load)).toBe(2);
+  }, 30_000);
+});
+
+/** The node a cache's bus subscribes on, through ioredis' private field (as redis-bus.ts watches it). */
+function subscriberPort(cache: Cache, factory: Factory): number {
+  const connection = factory.backendOf(cache).connection as RedisL2Connection;
+  const sub = connection.subscriber as unknown as { subscriber: { getInstance(): Redis } };
+  return sub.subscriber.getInstance().options.port as number;
+}
+
+describe("Cluster: the node the bus subscribes on dies", () => {
+  let cluster: RedisCluster;
+  let factory: Factory;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    factory = cacheFactory("redis", { clusterNodes: cluster.nodes });
+  }, 30_000);
+  afterEach(() => factory.closeAll());
+  afterAll(() => cluster?.stop());
+
+  it("kill -9 of the subscriber's node: ioredis moves the subscriber, the bus notices, L1 is emptied, a write during it shows", async () => {
+    const p = await pair(factory, "c1");
+    const port = subscriberPort(p.reader, factory);
+    expect(await redisCli(port, "CLIENT", "LIST", "TYPE", "pubsub")).toContain("subscriber");
+    await cluster.killNode(port);
+    await writeDuringFailover(p, 2);
+    await sleep(100);
+    await expectBusCycledAndFresh(p, p.reader, 2);
+    expect(subscriberPort(p.reader, factory)).not.toBe(port);
+  }, 30_000);
+});
