@@ -5,13 +5,13 @@ import {
   type FaultProxy,
   freePort,
   type RedisServer,
+  ServiceProcess,
   startFaultProxy,
   startRedisServer,
   startTestS3,
   TEST_POSTGRES_URL,
 } from "@printfab/testkit";
 import pg from "pg";
-import { ServiceProcess } from "./service-process.ts";
 
 export const SECRET = "printfab-faults-secret-0123456789";
 /** Deadlines of the hung dependencies, small so a 3 s fault is well past them. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CacheUnavailableError } from "../src/errors.ts";
-import { deferred, sleep, usePrivateRedis } from "./support/caches.ts";
+import { deferred, sleep, until, usePrivateRedis } from "./support/caches.ts";
 import { expectNoSlotErrors, REDIS_KINDS, type RedisKind } from "./support/redis-targets.ts";
 
 const BUDGET_MS = 1500;
@@ -8,13 +8,6 @@ const timed = async <T>(p: Promise<T>) => {
   const t = performance.now();
   const value = await p;
   return { value, ms: performance.now() - t };
-};
-const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(20);
-  }
 };
 
 for (const kind of REDIS_KINDS) describe(`Redis faults on Redis ${kind}`, () => redisFaults(kind));
