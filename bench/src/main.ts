@@ -3,8 +3,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAttacksCli } from "./attacks/cli.ts";
 import { runCacheBench } from "./cache-bench.ts";
+import { runFailoverBench } from "./failover/failover-bench.ts";
 import { runFaultsBench } from "./faults/faults-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
+import { runScaleBench } from "./scale/scale-bench.ts";
 import { PARTS, type Part, runSystemBench } from "./system/system-bench.ts";
 
 const HELP = `Printfab benchmarks.
@@ -31,6 +33,12 @@ Suites:
   faults  Redis frozen and killed, a half-open bus, PostgreSQL and S3 hung, a SIGTERM, each under load on
           processes over a private database (TEST_POSTGRES_URL's server), s3rver and redis-server: errors,
           stale reads, lost writes, recovery. --quick: shorter scenarios
+  failover Redis failovers under load on service processes: SENTINEL FAILOVER, kill -9 of the Sentinel
+          master, kill -9 of the Cluster master of a hot key's slot: errors, failover window, stale reads
+          after it, lost writes. --seconds N of load after each new master (default 5), --quick
+  scale   1, 2 and 4 Shop processes behind HAProxy (deploy/haproxy/haproxy.cfg) over the system bench's
+          database: req/s, p99, DB queries/s, a cold key's cost across instances, bus propagation.
+          --seconds N of catalogue load per instance count, in 12 s rounds (default 36; --quick 12)
 
 Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
 `;
@@ -97,6 +105,16 @@ switch (suite) {
       quick: values.quick ?? false,
       out,
       resultsDir: fileURLToPath(new URL("../results", import.meta.url)),
+    });
+    break;
+  case "failover":
+    await runFailoverBench({ seconds: Number(values.seconds ?? 5), quick: values.quick ?? false, out });
+    break;
+  case "scale":
+    await runScaleBench({
+      seconds: Number(values.seconds ?? (values.quick ? 12 : 36)),
+      quick: values.quick ?? false,
+      out,
     });
     break;
   default:
