@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { startRedisCluster, startRedisSentinel } from "@printfab/testkit";
 import { audit } from "../faults/audit.ts";
 import { LoadClient } from "../faults/client.ts";
@@ -25,6 +26,8 @@ interface Row {
   lostWrites: number;
   staleAtEnd: number;
   recovered: boolean;
+  /** Per view: stale reads, how long after the new master served the last one began, the longest miss. */
+  staleBy: Record<string, { count: number; lastAfterHealMs: number; maxMissedByMs: number }>;
 }
 
 interface Timeline {
@@ -56,6 +59,7 @@ async function runOne(rig: Rig, name: string, failover: Failover, ledger: Ledger
       lostWrites: a.lostWrites,
       staleAtEnd: a.staleAtEnd,
       recovered,
+      staleBy: f.staleBy,
     };
     log(`    ${JSON.stringify(row)}`);
     return row;
@@ -155,7 +159,7 @@ function table(rows: Row[], tl: Timeline, startedAt: string): string {
   ].join("\n");
 }
 
-/** The three failovers, each under load against service processes; the table goes to `out`. */
+/** The three failovers, each under load against service processes; the table goes to `out`/failover.md. */
 export async function runFailoverBench(opts: { seconds: number; quick: boolean; out: string }): Promise<void> {
   const tl: Timeline = { warmMs: opts.quick ? 1500 : 3000, afterMs: opts.seconds * 1000 };
   const startedAt = new Date().toISOString();
@@ -165,6 +169,6 @@ export async function runFailoverBench(opts: { seconds: number; quick: boolean; 
   log("  Cluster...");
   rows.push(...(await clusterRows(new Ledger(), tl)));
   const text = table(rows, tl, startedAt);
-  await writeFile(opts.out, text);
+  await writeFile(join(opts.out, "failover.md"), text);
   process.stdout.write(`\n${text}\n`);
 }

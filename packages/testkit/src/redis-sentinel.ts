@@ -30,10 +30,11 @@ export interface RedisSentinelGroup {
 
 const NAME = "mymaster";
 
-const dataNode = (port: number, conf: string, replicaOf?: number) =>
+/** A data node; its folder is the temp copy's, where a replica's full sync writes the RDB it receives. */
+const dataNode = (port: number, conf: { path: string; dir: string }, replicaOf?: number) =>
   new RedisProcess(port, "redis-server", [
-    conf,
-    ...["--port", String(port), "--maxmemory", "64mb"],
+    conf.path,
+    ...["--port", String(port), "--dir", conf.dir, "--maxmemory", "64mb"],
     ...(replicaOf ? ["--replicaof", "127.0.0.1", String(replicaOf)] : []),
   ]);
 
@@ -62,8 +63,8 @@ export async function startRedisSentinel(
   const [masterPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
   const replicationLink = opts.linkThroughProxy ? await FaultProxy.start({ port: masterPort as number }) : undefined;
   const data = new Map([
-    [masterPort as number, dataNode(masterPort as number, nodeConf.path)],
-    [replicaPort as number, dataNode(replicaPort as number, nodeConf.path, replicationLink?.port ?? masterPort)],
+    [masterPort as number, dataNode(masterPort as number, nodeConf)],
+    [replicaPort as number, dataNode(replicaPort as number, nodeConf, replicationLink?.port ?? masterPort)],
   ]);
   // Sentinels repoint a replica that replicates from another address than the master's once the failover
   // timeout has passed (+fix-slave-config): behind the proxy, the link must outlive the test.
