@@ -18,8 +18,9 @@ Suites:
           spike, cold start, quotes, and the strategy table. Needs PostgreSQL (BENCH_DATABASE_URL,
           default postgres://postgres@127.0.0.1:5432/printfab_bench, created if missing) and Redis
           (REDIS_URL, default redis://127.0.0.1:6379). --quick: a smaller data set and shorter runs.
-          The catalogue runs in alternating rounds (off, on, and a bare Fastify serving the same bytes:
-          the limit), after a warm step on the cache-on Shop (services/launcher/src/warm-cli.ts).
+          The catalogue runs in alternating rounds (off, on, on with TRACING=on and nothing exported, and
+          a bare Fastify serving the same bytes: the limit), after a warm step on the cache-on Shop
+          (services/launcher/src/warm-cli.ts).
             --scenarios a,b     only these, of ${PARTS.join(", ")}
             --rounds N          catalogue rounds, medians of which the report gives (default 3, at least 3)
             --warm-products N   products the warm step loads (default the whole catalogue, a list page at a time)

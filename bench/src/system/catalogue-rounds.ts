@@ -19,6 +19,8 @@ export interface Misses {
 export interface CatalogueRound {
   off: ModeFigures;
   on: ModeFigures;
+  /** Cache on, with TRACING=on and no endpoint: every span made, none exported (the SDK's own cost). */
+  traced: ModeFigures;
   limit: ScenarioResult;
   onMisses: Misses;
 }
@@ -61,7 +63,8 @@ function misses(result: ScenarioResult, keys: string[], delta: Delta, ledger: Ke
 }
 
 export interface CatalogueOptions {
-  systems: { off: Running; on: Running };
+  /** `traced` shares the cache-on system's namespace: its L2 is as warm, its L1 warmed as the others'. */
+  systems: { off: Running; on: Running; traced: Running };
   spec: ScenarioSpec;
   rounds: number;
   /** Products for the warm step; 0 skips it. */
@@ -85,9 +88,9 @@ async function warmStep(opts: CatalogueOptions, ledger: KeyLedger): Promise<Warm
   return warm.step;
 }
 
-/** An unmeasured warm-up of each of the three (JIT, pools), then the rounds: off, on, limit, off, on, limit, ... */
+/** An unmeasured warm-up of each (JIT, pools), then the rounds: off, on, traced, limit, off, on, traced, ... */
 async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLedger) {
-  const { off, on } = opts.systems;
+  const { off, on, traced } = opts.systems;
   const spec = (s: Running | string, warmUp = false): ScenarioSpec => ({
     ...opts.spec,
     scenario: "catalogue",
@@ -97,17 +100,21 @@ async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLe
   await measure(off, spec(off, true));
   const onWarm = await measure(on, spec(on, true));
   const warmUp = misses(onWarm.figures.result, onWarm.keys, onWarm.delta, ledger);
+  // The keys the traced Shop meets first it loads into the shared L2: no first requests for the cache-on Shop.
+  ledger.add((await measure(traced, spec(traced, true))).keys);
   await runWorker(spec(limitUrl, true));
   const rounds: CatalogueRound[] = [];
   for (let i = 1; i <= opts.rounds; i++) {
     const offRun = await measure(off, spec(off));
     const onRun = await measure(on, spec(on));
-    const { keys: _, ...limit } = await runWorker(spec(limitUrl));
     const onMisses = misses(onRun.figures.result, onRun.keys, onRun.delta, ledger);
-    const round = { off: offRun.figures, on: onRun.figures, limit, onMisses };
+    const tracedRun = await measure(traced, spec(traced));
+    ledger.add(tracedRun.keys);
+    const { keys: _, ...limit } = await runWorker(spec(limitUrl));
+    const round = { off: offRun.figures, on: onRun.figures, traced: tracedRun.figures, limit, onMisses };
     rounds.push(round);
     log(
-      `    round ${i}: off ${fmt(round.off.result.rps)}, on ${fmt(round.on.result.rps)}, limit ${fmt(limit.rps)} req/s; on p99 ${round.on.result.p99} ms, limit p99 ${limit.p99} ms; ${round.on.dbQueriesPerRequest.toFixed(4)} DB q/req`,
+      `    round ${i}: off ${fmt(round.off.result.rps)}, on ${fmt(round.on.result.rps)}, traced ${fmt(round.traced.result.rps)}, limit ${fmt(limit.rps)} req/s; on p99 ${round.on.result.p99} ms, limit p99 ${limit.p99} ms; ${round.on.dbQueriesPerRequest.toFixed(4)} DB q/req`,
     );
   }
   return { warmUp, rounds };
@@ -115,7 +122,7 @@ async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLe
 
 /**
  * The catalogue in alternating rounds after a warm step on the cache-on Shop: the machine's drift touches
- * the three alike, and each ratio is taken within a round.
+ * the four alike, and each ratio is taken within a round.
  */
 export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFigures> {
   const ledger = new KeyLedger();

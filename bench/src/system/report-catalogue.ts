@@ -21,7 +21,29 @@ export const catalogueRatios = (c: CatalogueFigures) => ({
   s3: over(c, (r) => r.on.s3RequestsPerRequest / Math.max(1e-9, r.off.s3RequestsPerRequest)),
   limit: over(c, (r) => r.on.result.rps / r.limit.rps),
   dbPerRequest: over(c, (r) => r.on.dbQueriesPerRequest),
+  traced: over(c, (r) => r.traced.result.rps / r.on.result.rps),
 });
+
+/** Tracing's cost to the cache-on catalogue, round by round: its spans made (TRACING=on) but sent nowhere. */
+function tracingSection(c: CatalogueFigures): string {
+  const rows = c.rounds.map((r, i) => [
+    String(i + 1),
+    n(r.on.result.rps),
+    n(r.traced.result.rps),
+    `${(r.traced.result.rps / r.on.result.rps).toFixed(3)}x`,
+    `${n(r.on.result.p99, 2)} / ${n(r.traced.result.p99, 2)}`,
+    `${n(r.on.cpuSeconds, 1)} / ${n(r.traced.cpuSeconds, 1)}`,
+    String(r.traced.result.errors + r.traced.result.non2xx),
+  ]);
+  const ratio = catalogueRatios(c).traced;
+  rows.push(["median [min–max]", "", "", spreadText(ratio, 3, "x"), "", "", ""]);
+  return `## Tracing's cost
+
+A third system, cache on and \`TRACING=on\` with no \`OTEL_EXPORTER_OTLP_ENDPOINT\` (docs/tracing.md): every request, cache lookup, statement, Redis command and call to MES makes its span, and the SDK drops them when they end, so this is what tracing costs the services themselves, without the export's serialization and network. It shares the cache-on system's Redis namespace (its L2 as warm) and ran in the same rounds, right after the cache-on system. Target: traced req/s >= 0.95x of cache on (at most 5% lost): ${ratio.median >= 0.95 ? "**met**" : "**missed**"}.
+
+${table(["round", "on req/s", "traced req/s", "traced/on", "p99 ms on / traced", "CPU s on / traced", "traced errors"], rows)}
+`;
+}
 
 /** The cache-on catalogue against the same bytes served by a bare Fastify, round by round. */
 function limitSection(c: CatalogueFigures): string {
@@ -167,10 +189,11 @@ export function catalogueSections(r: SystemResults): string {
   const loop = eventLoopSection(r);
   if (!c) return loop;
   return `${limitSection(c)}
+${tracingSection(c)}
 ${missesSection(r, c)}
 ${loop}
 ## Noise
 
-The catalogue ran in ${c.rounds.length} rounds, each of the three (CACHE=off, cache on, the limit) in turn within a round (off, on, limit, off, on, limit, ...), each round ${c.roundSeconds} s at 32 connections after an unmeasured warm-up of each; both systems and the limit server were up together, idle when not under load. Every catalogue ratio above (on/off req/s, p99, DB and S3 requests, on/limit) is taken within a round and given as the median of the rounds with their min and max; the overall table's catalogue rows are the medians of each figure. The other scenarios ran once per mode: their figures that matter are counts (stale reads, DB queries for the cold stampede, the spike's burst p99 against its own steady phases) or a second-order ratio (quotes), and their on/off ratios are single runs.
+The catalogue ran in ${c.rounds.length} rounds, each of the four (CACHE=off, cache on, cache on and traced, the limit) in turn within a round (off, on, traced, limit, off, on, traced, limit, ...), each round ${c.roundSeconds} s at 32 connections after an unmeasured warm-up of each; the three systems and the limit server were up together, idle when not under load. Every catalogue ratio above (on/off req/s, p99, DB and S3 requests, on/limit, traced/on) is taken within a round and given as the median of the rounds with their min and max; the overall table's catalogue rows are the medians of each figure. The other scenarios ran once per mode: their figures that matter are counts (stale reads, DB queries for the cold stampede, the spike's burst p99 against its own steady phases) or a second-order ratio (quotes), and their on/off ratios are single runs.
 `;
 }

@@ -141,7 +141,7 @@ interface Run {
   opts: SystemBenchOptions;
   namespaces: Record<Mode, string>;
   /** The systems up at the moment, stopped by whoever ends the run. */
-  systems: Partial<Record<Mode, Running>>;
+  systems: Partial<Record<Mode | "traced", Running>>;
   scenarios: SystemResults["scenarios"];
 }
 
@@ -165,13 +165,16 @@ async function specFor(run: Run, scenario: ScenarioName, mode: Mode, urls: Runni
 
 async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
   const { p, opts, namespaces, systems } = run;
-  log("\n== catalogue: CACHE=off, cache on and the limit server, in alternating rounds");
+  log("\n== catalogue: CACHE=off, cache on, cache on and traced, and the limit server, in alternating rounds");
   const on = await startSystem(p.env, "on", namespaces.on);
   systems.on = on;
   const off = await startSystem(p.env, "off", namespaces.off);
   systems.off = off;
+  // Spans made and dropped: what tracing costs the services themselves, whatever a collector would add.
+  const traced = await startSystem({ ...p.env, TRACING: "on" }, "on", namespaces.on);
+  systems.traced = traced;
   const catalogue = await runCatalogue({
-    systems: { off, on },
+    systems: { off, on, traced },
     spec: await specFor(run, "catalogue", "on", on.urls),
     rounds: opts.rounds,
     warmProducts: opts.warmProducts ?? p.sizes.products,
@@ -179,6 +182,9 @@ async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
     namespace: namespaces.on,
     productTtlSeconds: loadConfig({ ...p.env, CACHE: "on" }).ttl.product,
   });
+  // The other scenarios run one system at a time (see otherScenarios).
+  delete systems.traced;
+  await stopSystem(traced);
   run.scenarios.catalogue = {
     off: medianFigures(catalogue.rounds.map((r) => r.off)),
     on: medianFigures(catalogue.rounds.map((r) => r.on)),

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { CacheBus } from "./bus.ts";
+import { lookupTraced, noteL1Hit, traceLoad, traceLookup } from "./cache-tracing.ts";
 import type { BreakerState } from "./circuit-breaker.ts";
 import { type BuiltEntry, buildEntry, encodeEntry } from "./entry.ts";
 import { type CacheEvents, type CacheStats, CacheTelemetry } from "./events.ts";
@@ -81,6 +82,7 @@ export class Cache {
     });
     this.#pipeline = new LoadPipeline({
       id: this.#id,
+      name: this.name,
       local: this.#local,
       l2: this.#l2,
       telemetry: this.#telemetry,
@@ -132,16 +134,22 @@ export class Cache {
     const k = this.#enabled ? normalizeKey(key) : key;
     const e = this.#enabled ? this.#freshInL1(k, key, loader, options) : undefined;
     if (e) return Promise.resolve(e.value as T);
-    return this.#fetch(k, key, loader, options).then(resultValue);
+    return this.#pastL1(k, key, loader, options).then(resultValue);
   }
 
   /** As getOrLoad, with what the lookup did. */
   fetch<T>(key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
     const k = this.#enabled ? normalizeKey(key) : key;
     const e = this.#enabled ? this.#freshInL1(k, key, loader, options) : undefined;
-    if (!e) return this.#fetch(k, key, loader, options);
+    if (!e) return this.#pastL1(k, key, loader, options);
     const ttlMs = e.freshUntil - this.#now();
     return Promise.resolve({ value: e.value as T, status: "hit", layer: "l1", collapsed: false, stored: false, ttlMs });
+  }
+
+  /** A lookup past L1, under a span of its own inside a traced operation. */
+  #pastL1<T>(k: string, key: string, loader: Loader<T>, options?: Partial<EntryOptions>): Promise<CacheResult<T>> {
+    if (!lookupTraced()) return this.#fetch(k, key, loader, options);
+    return traceLookup(this.name, key, () => this.#fetch(k, key, loader, options));
   }
 
   /** The key's L1 entry if fresh, counted as a hit (and refreshed ahead, now and then); else undefined. */
@@ -150,6 +158,7 @@ export class Cache {
     const now = this.#now();
     if (!e || now >= e.freshUntil) return undefined;
     this.#telemetry.count("hit_l1", key);
+    noteL1Hit(this.name, key);
     // An L1 hit reads one option: merging them all would cost an object per hit.
     if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
       this.#pipeline.maybeRefresh(k, key, e, loader, this.#options(options), now);
@@ -168,7 +177,7 @@ export class Cache {
 
   async #bypass<T>(key: string, loader: Loader<T>, o: EntryOptions): Promise<CacheResult<T>> {
     this.#telemetry.count("bypass", key);
-    const value = await runLoader(key, loader, o);
+    const value = await traceLoad(this.name, key, false, () => runLoader(key, loader, o));
     return { value, status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
   }
 

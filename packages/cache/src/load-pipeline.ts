@@ -1,3 +1,4 @@
+import { traceLoad } from "./cache-tracing.ts";
 import {
   type BuiltEntry,
   buildEntry,
@@ -22,6 +23,8 @@ import type { CacheResult, EntryOptions, LoadContext, Loader } from "./types.ts"
 
 export interface PipelineDeps {
   id: string;
+  /** The cache's name, for its spans. */
+  name: string;
   local: LocalTier;
   l2: L2Tier;
   telemetry: CacheTelemetry;
@@ -239,7 +242,8 @@ export class LoadPipeline {
     const also: AlsoFilled[] = [];
     let value: unknown;
     try {
-      value = await runLoader(key, loader, o, this.#alsoFillOf(o, also));
+      const alsoFill = this.#alsoFillOf(o, also);
+      value = await traceLoad(this.d.name, key, job.refresh, () => runLoader(key, loader, o, alsoFill));
     } catch (error) {
       telemetry.stats.load_errors++;
       telemetry.events.emit("load_error", { key, error });

@@ -99,6 +99,14 @@ export const EnvSchema = Type.Object({
   NEIGHBOUR_TIMEOUT_MS: int(50, 60_000, 3_000, "deadline of a call to another service"),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000, "longest drain on SIGTERM"),
   SHUTDOWN_GRACE_MS: int(0, 60_000, 1_000, "on SIGTERM, how long answers close their keep-alive connections first"),
+  TRACING: Type.Enum(["auto", "on", "off"], {
+    default: "auto",
+    description: "OpenTelemetry traces: auto (only with OTEL_EXPORTER_OTLP_ENDPOINT), on (even unexported), off",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url("OTLP/HTTP collector that spans are sent to (POST <url>/v1/traces, JSON)"),
+  OTEL_SERVICE_NAME: Type.Optional(
+    Type.String({ minLength: 1, description: "service.name of the spans (default: the SERVICE, 'printfab' for all)" }),
+  ),
   SEED: Type.Enum(["auto", "off"], {
     default: "auto",
     description: "seed demo data on the first all-in-one start",

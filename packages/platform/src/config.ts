@@ -1,4 +1,5 @@
 import { type Env, EnvSchema } from "./config-schema.ts";
+import type { TracingSettings } from "./tracing.ts";
 import { makeAjv } from "./validation.ts";
 
 /** The development secret: used only in the embedded demo when AUTH_SECRET is unset, and announced then. */
@@ -56,6 +57,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   shutdownGraceMs: number;
   seed: "auto" | "off";
+  tracing: TracingSettings;
 }
 
 /** What every HTTP service enforces on its clients, before any route runs. */
@@ -205,5 +207,10 @@ export function loadConfig(
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownGraceMs: Math.min(e.SHUTDOWN_GRACE_MS, e.SHUTDOWN_TIMEOUT_MS / 2),
     seed: e.SEED,
+    tracing: {
+      mode: e.TRACING,
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: e.OTEL_SERVICE_NAME ?? (e.SERVICE === "all" ? "printfab" : e.SERVICE),
+    },
   };
 }

@@ -2,6 +2,7 @@ import { isSocketError } from "@printfab/storage";
 import type { Counter } from "prom-client";
 import { DependencyUnavailableError } from "./errors.ts";
 import { PlatformMetrics } from "./metrics.ts";
+import { traceStatement } from "./tracing-database.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -52,24 +53,31 @@ export class Database implements Queryable {
 
   async query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
     this.#counter.inc();
-    return (await this.driver.query(text, params).catch(rethrowClassified)) as R[];
+    const kind = this.driver.kind;
+    return (await traceStatement(kind, text, () => this.driver.query(text, params).catch(rethrowClassified))) as R[];
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return traceStatement(this.driver.kind, undefined, () => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const { driver } = this;
     const counter = this.#counter;
     // BEGIN and COMMIT/ROLLBACK are statements sent too.
     counter.inc(2);
     let fromFn: unknown;
     try {
-      return await this.driver.transaction((tx) =>
+      return await driver.transaction((tx) =>
         fn({
           async query<R = Row>(text: string, params?: readonly unknown[]) {
             counter.inc();
-            return (await tx.query(text, params).catch(rethrowClassified)) as R[];
+            const run = () => tx.query(text, params).catch(rethrowClassified);
+            return (await traceStatement(driver.kind, text, run)) as R[];
           },
           async exec(script: string) {
             counter.inc();
-            await tx.exec(script).catch(rethrowClassified);
+            await traceStatement(driver.kind, script, () => tx.exec(script).catch(rethrowClassified));
           },
         }).catch((err: unknown) => {
           fromFn = err;

@@ -10,6 +10,8 @@ import type { EdgeSettings } from "./config.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { PlatformMetrics } from "./metrics.ts";
+import { tracingActive } from "./tracing.ts";
+import { traceRequests } from "./tracing-http.ts";
 import { registerUploadLimits } from "./upload-limits.ts";
 import { makeAjv } from "./validation.ts";
 
@@ -97,6 +99,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } });
   });
 
+  // Only a process that traces pays for these hooks; first, so that a request the guards refuse has a span too.
+  if (tracingActive()) traceRequests(app, options.service);
   await registerServerGuards(app, edge);
   await registerUploadLimits(app, {
     edge,

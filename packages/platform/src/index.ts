@@ -26,5 +26,6 @@ export * from "./service-outbox.ts";
 export * from "./service-token.ts";
 export * from "./service-wiring.ts";
 export * from "./shutdown.ts";
+export * from "./tracing.ts";
 export * from "./upload-limits.ts";
 export * from "./validation.ts";

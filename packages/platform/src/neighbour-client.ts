@@ -1,4 +1,5 @@
 import { AppError } from "./errors.ts";
+import { traceNeighbourCall } from "./tracing-client.ts";
 
 export interface NeighbourResponse<T> {
   status: number;
@@ -27,37 +28,46 @@ export function createNeighbourClient(opts: {
 }): NeighbourClient {
   return {
     async request<T>(method: string, path: string, body?: unknown, options?: { timeoutMs?: number }) {
-      const timeoutMs = options?.timeoutMs ?? opts.timeoutMs;
+      const url = new URL(path, opts.baseUrl);
       const binary = Buffer.isBuffer(body);
-      let res: Response;
-      try {
-        res = await fetch(new URL(path, opts.baseUrl), {
-          method,
-          headers: {
-            authorization: `Bearer ${opts.token()}`,
-            ...(body === undefined ? {} : { "content-type": binary ? "application/octet-stream" : "application/json" }),
-          },
-          body: body === undefined ? undefined : binary ? (body as Buffer) : JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        const name = (err as Error).name;
-        if (name === "TimeoutError" || name === "AbortError") {
-          throw new AppError(504, "neighbour_timeout", `${opts.name} did not answer within ${timeoutMs} ms`);
-        }
-        throw new AppError(502, "neighbour_unavailable", `${opts.name} is unreachable`);
-      }
-      let parsed: unknown;
-      try {
-        parsed = await res.json();
-      } catch {
-        throw new AppError(502, "neighbour_error", `${opts.name} sent an unreadable answer (${res.status})`);
-      }
-      // A 503 is the neighbour saying "busy, retry": the caller may pass it on (a quote with Retry-After).
-      if (res.status >= 500 && res.status !== 503) {
-        throw new AppError(502, "neighbour_error", `${opts.name} failed (${res.status})`);
-      }
-      return { status: res.status, body: parsed as T };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${opts.token()}`,
+        ...(body === undefined ? {} : { "content-type": binary ? "application/octet-stream" : "application/json" }),
+      };
+      const payload = body === undefined ? undefined : binary ? (body as Buffer) : JSON.stringify(body);
+      const timeoutMs = options?.timeoutMs ?? opts.timeoutMs;
+      const send = () => exchange<T>(opts.name, url, { method, headers, body: payload }, timeoutMs);
+      return traceNeighbourCall(opts.name, method, url, headers, send);
     },
   };
+}
+
+/** One request and its answer: the deadline and the mapping of failures that `createNeighbourClient` promises. */
+async function exchange<T>(
+  name: string,
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body: string | Buffer | undefined },
+  timeoutMs: number,
+): Promise<NeighbourResponse<T>> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const errName = (err as Error).name;
+    if (errName === "TimeoutError" || errName === "AbortError") {
+      throw new AppError(504, "neighbour_timeout", `${name} did not answer within ${timeoutMs} ms`);
+    }
+    throw new AppError(502, "neighbour_unavailable", `${name} is unreachable`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = await res.json();
+  } catch {
+    throw new AppError(502, "neighbour_error", `${name} sent an unreadable answer (${res.status})`);
+  }
+  // A 503 is the neighbour saying "busy, retry": the caller may pass it on (a quote with Retry-After).
+  if (res.status >= 500 && res.status !== 503) {
+    throw new AppError(502, "neighbour_error", `${name} failed (${res.status})`);
+  }
+  return { status: res.status, body: parsed as T };
 }

@@ -16,6 +16,7 @@ import {
   PlatformMetrics,
   readMigrations,
   type ServiceName,
+  startTracing,
 } from "@printfab/platform";
 import { createShopApp, SHOP_SCHEMA, shopMigrationsDir } from "@printfab/shop";
 import { createFilesystemStore, createS3Store, type ObjectStore, objectStoreRequests } from "@printfab/storage";
@@ -60,6 +61,9 @@ export async function openInfrastructure(config: Config, logger: Logger): Promis
     maxUncompressedBytes: config.meshMaxUncompressedBytes,
   });
   const caches = await createCacheFactory(config, logger, { registry: metrics.registry });
+  // Before any app is made: an app adds its request span hooks only in a process that traces.
+  const tracing = startTracing(config.tracing);
+  if (tracing) logger.info({ exporting: tracing.exporting, service: config.tracing.serviceName }, "tracing on");
   return {
     metrics,
     caches,
@@ -71,6 +75,8 @@ export async function openInfrastructure(config: Config, logger: Logger): Promis
       await caches.close();
       await meshPool.close();
       await db.close();
+      // Last: what the closing itself traced is sent too.
+      await tracing?.shutdown();
     },
   };
 }
