@@ -41,7 +41,7 @@ describe("one order through the Shop and MES, traced in memory", () => {
       { mode: "on", endpoint: undefined, serviceName: "printfab" },
       { spanProcessors: [new SimpleSpanProcessor(exporter)] },
     );
-    sys = await startTestSystem({ env: { TRACING: "on" } });
+    sys = await startTestSystem({ cache: "redis", env: { TRACING: "on" } });
     await seed(sys.db, { products: 5, customers: 2, orders: 0 });
   });
   afterAll(async () => {
