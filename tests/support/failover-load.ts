@@ -187,7 +187,7 @@ export function failoverHeld(v: FailoverVerdict) {
     failedOutsideWindow: v.failedOutsideWindow,
     staleAfterWindow: v.staleAfterWindow,
     lostWrites: v.lostWrites,
-    writesInWindowReplayed: v.ackedInWindow > 0,
+    writesAckedInWindow: v.ackedInWindow > 0,
     cacheBackInUse: v.cacheBackInUse,
   };
 }
@@ -195,6 +195,6 @@ export const HELD = {
   failedOutsideWindow: 0,
   staleAfterWindow: 0,
   lostWrites: [],
-  writesInWindowReplayed: true,
+  writesAckedInWindow: true,
   cacheBackInUse: true,
 };

@@ -47,10 +47,13 @@ const unknownKeys = (env: Record<string, string>) => Object.keys(env).filter((k)
 const unitOf = (service: string) => parseUnit(readFileSync(deploy(`systemd/printfab-${service}@.service`), "utf8"));
 
 /** What a unit's instance on `port` runs with: its EnvironmentFile= examples, then its Environment=. */
-function unitEnv(unit: Unit, port: number): Record<string, string> {
+/** An example env file as an operator leaves it: every change-me replaced, as the file says to. */
+const edited = (text: string) => text.replaceAll("change-me", "s3cr3t-0f-th1s-deployment");
+
+function unitEnv(unit: Unit, port: number, edit = edited): Record<string, string> {
   const files = (unit.get("Service.EnvironmentFile") ?? []).map((f) => {
     const example = deploy(`env/${f.replace("/etc/printfab/", "")}.example`);
-    return parseEnvFile(readFileSync(example, "utf8"));
+    return parseEnvFile(edit(readFileSync(example, "utf8")));
   });
   const assignments = (unit.get("Service.Environment") ?? []).flatMap((v) => v.split(/\s+/));
   const own = parseEnvFile(assignments.join("\n").replaceAll("%i", String(port)));
@@ -77,6 +80,12 @@ describe("the systemd units", () => {
       expect(config.ports[service]).toBe(3101);
     },
   );
+
+  it("refuse to start with the examples' placeholder secrets left in", () => {
+    const unedited = () => loadConfig(unitEnv(unitOf("shop"), 3101, (text) => text));
+    expect(unedited).toThrow(/AUTH_SECRET is a placeholder/);
+    expect(unedited).toThrow(/ADMIN_TOKEN is a placeholder/);
+  });
 
   it.each(SERVICES)("printfab-%s@ gives the drain its whole deadline before systemd kills", (service) => {
     const unit = unitOf(service);

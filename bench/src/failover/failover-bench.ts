@@ -39,12 +39,18 @@ interface Timeline {
 async function runOne(rig: Rig, name: string, failover: Failover, ledger: Ledger, tl: Timeline): Promise<Row> {
   const client = new LoadClient();
   const t = targetsOf(rig);
+  const load = new Workload(client, t, ledger, { readers: 8, writeEveryMs: 50 });
   try {
-    const load = new Workload(client, t, ledger, { readers: 8, writeEveryMs: 50 });
     await sleep(tl.warmMs);
     const faultAt = performance.now();
-    await failover(rig);
-    const servingAt = performance.now();
+    // The load stops whatever happens: a failover that throws must not leave it running into the teardown.
+    const servingAt = await failover(rig).then(
+      () => performance.now(),
+      async (err) => {
+        await load.stop();
+        throw err;
+      },
+    );
     await sleep(tl.afterMs);
     const f = summarize(await load.stop(), faultAt, servingAt);
     const recovered = await allHealthy(rig, 20_000);

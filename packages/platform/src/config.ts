@@ -5,6 +5,17 @@ import { makeAjv } from "./validation.ts";
 /** The development secret: used only in the embedded demo when AUTH_SECRET is unset, and announced then. */
 export const DEV_AUTH_SECRET = "printfab-dev-secret-do-not-use-in-production";
 
+/**
+ * Secrets still as the examples or the demo ship them: whoever read deploy/env or this code could sign
+ * tokens or read /metrics. Refused outside the embedded demo, so an unedited env file fails at start.
+ */
+function placeholderSecrets(e: { AUTH_SECRET?: string; ADMIN_TOKEN?: string }): string[] {
+  const secrets = { AUTH_SECRET: e.AUTH_SECRET, ADMIN_TOKEN: e.ADMIN_TOKEN };
+  return Object.entries(secrets)
+    .filter(([, v]) => v !== undefined && (/change-me/i.test(v) || v === DEV_AUTH_SECRET))
+    .map(([name]) => `${name} is a placeholder (change-me) or the development secret: set a random one`);
+}
+
 const validateEnv = makeAjv(true, true).compile<Env>(EnvSchema);
 
 export type ServiceName = "shop" | "crm" | "mes";
@@ -145,6 +156,7 @@ export function loadConfig(
         "the development secret is public",
     );
   }
+  if (!embedded) problems.push(...placeholderSecrets(e));
   if (problems.length > 0) throw new ConfigError(problems);
   const ports = { shop: e.SHOP_PORT, crm: e.CRM_PORT, mes: e.MES_PORT };
   const local = (p: number) => `http://127.0.0.1:${p}`;

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { alive, spawnFailure, stopChild } from "./child-exit.ts";
 import { freePort } from "./free-port.ts";
 import type { ServiceName } from "./service-process.ts";
 
@@ -30,7 +31,11 @@ export interface Haproxy {
 /** The configuration's environment: every frontend and the stats on free loopback ports. */
 async function configEnv(options: HaproxyOptions) {
   const urls: Haproxy["urls"] = {};
-  const env: Record<string, string> = { PRINTFAB_HAPROXY_TEST: "1", PATH: process.env.PATH ?? "" };
+  const env: Record<string, string> = {
+    PRINTFAB_HAPROXY_TEST: "1",
+    PRINTFAB_SHOP_SERVED_BY: "1",
+    PATH: process.env.PATH ?? "",
+  };
   for (const [service, instances] of Object.entries(options.instances) as Array<[ServiceName, string[]]>) {
     if (instances.length < 1 || instances.length > MAX_INSTANCES)
       throw new Error(`${service}: 1 to ${MAX_INSTANCES} instances, not ${instances.length}`);
@@ -61,13 +66,6 @@ async function readStates(statsUrl: string): Promise<Map<string, string>> {
   return states;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  return exited;
-}
-
 /**
  * HAProxy in the foreground on free loopback ports, with deploy/haproxy/haproxy.cfg and `options` as its
  * environment; resolves once the health checks found every instance up, so the first request is balanced.
@@ -79,6 +77,7 @@ export async function startHaproxy(options: HaproxyOptions, timeoutMs = 15_000):
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
+  const failed = spawnFailure(child, HAPROXY);
   const states = () => readStates(statsUrl);
   const deadline = Date.now() + timeoutMs;
   const allUp = () =>
@@ -86,12 +85,16 @@ export async function startHaproxy(options: HaproxyOptions, timeoutMs = 15_000):
       (s) => s.size > 0 && [...s.values()].every((state) => state === "UP"),
       () => false,
     );
-  while (!(await allUp())) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`haproxy did not serve with every instance up within ${timeoutMs} ms: ${stderr.trim()}`);
+  try {
+    while (!(await Promise.race([allUp(), failed]))) {
+      if (!alive(child) || Date.now() > deadline) {
+        throw new Error(`haproxy did not serve with every instance up within ${timeoutMs} ms: ${stderr.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  } catch (err) {
+    await stopChild(child);
+    throw err;
   }
-  return { urls, states, stop: () => stopChild(child) };
+  return { urls, states, stop: () => stopChild(child).then(() => undefined) };
 }

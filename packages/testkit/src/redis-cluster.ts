@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePort } from "./free-port.ts";
+import { canListen, freePort } from "./free-port.ts";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,12 +121,25 @@ export interface RedisCluster {
 }
 
 /**
+ * A free port whose cluster bus port (10000 above it, as Redis takes it) is free and valid too: the
+ * kernel's ephemeral range may hand out ports above 55535, where a cluster node refuses to start.
+ */
+async function clusterPort(taken: number[]): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await freePort();
+    if (port <= 55_535 && !taken.includes(port) && (await canListen(port + 10_000))) return port;
+  }
+  throw new Error("no free port pair for a cluster node");
+}
+
+/**
  * Three masters and three replicas on free loopback ports, from deploy/redis/cluster-node.conf with a
  * short node timeout so that a killed master's replica takes over within a couple of seconds.
  */
 export async function startRedisCluster(opts: { nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
   const conf = configCopy("cluster-node.conf");
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const ports: number[] = [];
+  while (ports.length < 6) ports.push(await clusterPort(ports));
   const procs = ports.map(
     (port) =>
       new RedisProcess(port, "redis-server", [

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { alive, spawnFailure, stopChild } from "./child-exit.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 // Run by path, as `npm start` runs it: the test kit imports no service.
@@ -45,11 +46,17 @@ export class ServiceProcess {
       stdio: ["ignore", "ignore", "inherit"],
     });
     this.#child = child;
+    const failed = spawnFailure(child, this.name);
     const deadline = Date.now() + timeoutMs;
-    while (!(await this.healthy())) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode} at start`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not start within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      while (!(await Promise.race([this.healthy(), failed]))) {
+        if (!alive(child)) throw new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} at start`);
+        if (Date.now() > deadline) throw new Error(`${this.name} did not start within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch (err) {
+      await stopChild(child, "SIGKILL");
+      throw err;
     }
   }
 
@@ -61,17 +68,14 @@ export class ServiceProcess {
   }
 
   get running(): boolean {
-    const child = this.#child;
-    return child !== undefined && child.exitCode === null && child.signalCode === null;
+    return this.#child !== undefined && alive(this.#child);
   }
 
-  /** Sends `signal` and waits for the exit; resolves with the exit code (null if killed by a signal). */
+  /** Sends `signal` and waits for the exit (SIGKILL after 10 s); the exit code, null if a signal ended it. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     const child = this.#child;
-    if (!child || !this.running) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.kill(signal);
-    return exited;
+    if (!child) return null;
+    return stopChild(child, signal);
   }
 }
 
