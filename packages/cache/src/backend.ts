@@ -37,7 +37,13 @@ export class CacheBackend {
     this.tier = new RemoteTier(connection, opts);
     // A new master may lack invalidations the old one acknowledged (replication is asynchronous), and
     // nobody knows which: every key space is fenced, so entries loaded before the change are misses.
-    this.#stopWatching = connection.watchMaster?.(() => this.tier.fence(this.#drivers));
+    this.#stopWatching = connection.watchMaster?.({
+      unsure: () => this.tier.holdUntilMasterKnown(),
+      settled: (changed) => {
+        if (changed) this.tier.fence(this.#drivers);
+        this.tier.masterKnown();
+      },
+    });
   }
 
   /** Joins the heartbeat's channel and starts beating; resolves once the bus is confirmed or after the deadline. */

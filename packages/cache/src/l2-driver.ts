@@ -1,4 +1,5 @@
 import type { KeySpace } from "./keys.ts";
+import type { MasterWatch } from "./master-watch.ts";
 
 /** What the engine needs from its shared second tier: Redis, or an in-process stand-in. */
 export interface L2Read {
@@ -57,10 +58,10 @@ export interface L2Connection {
   /** Drops the subscriber connection and opens another: a half-open connection never ends by itself. */
   resetSubscriber(): void;
   /**
-   * Calls `onChange` when the server's master changed (a failover, a restart), which may have lost
+   * Tells `watch` when the server's master may have changed (a failover, a restart), which may have lost
    * writes it acknowledged; returns a function that stops watching. Absent where nothing can be lost.
    */
-  watchMaster?(onChange: () => void): () => void;
+  watchMaster?(watch: MasterWatch): () => void;
   /** Closes the connections if it owns them. */
   close(): Promise<void>;
 }

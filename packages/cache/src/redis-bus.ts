@@ -1,17 +1,8 @@
-import { Cluster, type Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import type { L2Connection } from "./l2-driver.ts";
-import { type RedisClient, watchMasterChanges } from "./redis-connection.ts";
-
-/**
- * The node connection a Cluster subscribes on. ioredis keeps it apart from the Cluster's own connections
- * and, when it ends (its node died, was demoted and dropped its clients, or killed it), makes another on
- * a random node and re-subscribes there, without an event: messages published in between are lost, and
- * nothing would tell L1. Read through ioredis' private field, the only way to see that connection.
- */
-function nodeSubscriberOf(client: RedisClient): Redis | null {
-  if (!(client instanceof Cluster)) return null;
-  return (client as unknown as { subscriber?: { getInstance(): Redis | null } }).subscriber?.getInstance() ?? null;
-}
+import { type MasterWatch, watchMasterChanges } from "./master-watch.ts";
+import type { RedisClient } from "./redis-connection.ts";
+import { ShardedSubscription } from "./sharded-subscription.ts";
 
 interface Member {
   onMessage: (text: string) => void;
@@ -23,17 +14,21 @@ interface Member {
  * The two Redis connections as one `L2Connection`. It owns the subscriber's listeners (one set, however many
  * caches join) and re-joins every channel after a reconnect, since clients are made with `autoResubscribe`
  * off: a member is told it is up only once its own SUBSCRIBE was answered on the current connection.
+ *
+ * On a Cluster the bus is sharded pub/sub (SPUBLISH, SSUBSCRIBE): a channel lives on the master of its slot,
+ * which delivers to its subscribers before it answers the publisher, as one server does; classic PUBLISH
+ * would reach a subscriber on another node later, through the cluster bus, after the write was acknowledged.
+ * ioredis keeps one subscriber connection per master (see `ShardedSubscription`).
  */
 export class RedisL2Connection implements L2Connection {
   readonly canGoSilent = true;
   readonly #channels = new Map<string, Set<Member>>();
-  /** Channels subscribed on the subscriber's current connection. */
+  /** Channels subscribed on the subscriber's current connection(s). */
   readonly #joined = new Set<string>();
   readonly #listeners: Array<[string, (...args: unknown[]) => void]>;
+  readonly #shards: ShardedSubscription | null;
   #ready: boolean;
   #syncing: Promise<void> | undefined;
-  /** On a Cluster, the node connection the channels were last joined on. */
-  #nodeSubscriber: Redis | null = null;
 
   constructor(
     readonly client: RedisClient,
@@ -42,25 +37,32 @@ export class RedisL2Connection implements L2Connection {
     private readonly ownsConnections: boolean,
   ) {
     this.#ready = subscriber.status === "ready";
+    this.#shards = subscriber instanceof Cluster ? new ShardedSubscription(subscriber) : null;
     const down = () => this.#down();
+    const deliver = (channel: unknown, text: unknown) => this.#deliver(String(channel), String(text));
     this.#listeners = [
-      ["message", (channel, text) => this.#deliver(String(channel), String(text))],
+      [this.#shards ? "smessage" : "message", deliver],
       ["close", down],
       ["end", down],
       ["reconnecting", down],
-      [
-        "ready",
-        () => {
-          this.#ready = true;
-          void this.#sync();
-        },
-      ],
+      ["ready", () => this.#rejoin()],
     ];
+    if (this.#shards) {
+      // A shard subscriber's connection ended (its node died, was demoted, or dropped it) or was replaced:
+      // which channels it held is ioredis' private business, so every channel is down, then joined again.
+      const lost = () => this.#shardLost();
+      const refreshed = () => {
+        if (this.#shards?.moved([...this.#joined])) this.#shardLost();
+      };
+      this.#listeners.push(["-node", lost], ["-subscriber", lost], ["refresh", refreshed]);
+      this.#listeners.push(["subscribersReady", () => this.#rejoin()]);
+    }
     for (const [event, fn] of this.#listeners) subscriber.on(event, fn);
   }
 
   async publish(channel: string, text: string): Promise<void> {
-    await this.client.publish(channel, text);
+    if (this.#shards) await (this.client as Cluster).spublish(channel, text);
+    else await this.client.publish(channel, text);
   }
 
   async join(channel: string, onMessage: (text: string) => void, onState: (up: boolean) => void) {
@@ -77,8 +79,8 @@ export class RedisL2Connection implements L2Connection {
     return () => this.#leave(channel, member);
   }
 
-  watchMaster(onChange: () => void): () => void {
-    return watchMasterChanges(this.client, onChange);
+  watchMaster(watch: MasterWatch): () => void {
+    return watchMasterChanges(this.client, watch);
   }
 
   resetSubscriber(): void {
@@ -89,6 +91,7 @@ export class RedisL2Connection implements L2Connection {
   async close(): Promise<void> {
     for (const [event, fn] of this.#listeners) this.subscriber.off(event, fn);
     this.#channels.clear();
+    this.#shards?.close();
     if (!this.ownsConnections) return;
     this.subscriber.disconnect();
     this.client.disconnect();
@@ -111,6 +114,22 @@ export class RedisL2Connection implements L2Connection {
     for (const members of this.#channels.values()) for (const m of members) this.#notify(m, false);
   }
 
+  /** The subscriber can take subscriptions again: join whatever is not joined. */
+  #rejoin() {
+    if (this.subscriber.status !== "ready") return;
+    this.#ready = true;
+    void this.#sync();
+  }
+
+  /**
+   * A shard's subscription may have lost messages: every member is down (its L1 is emptied), and the
+   * channels are joined again once ioredis says its subscribers are ready, or after a pause if it does not.
+   */
+  #shardLost() {
+    this.#down();
+    this.#shards?.retryLater(() => this.#rejoin());
+  }
+
   /** Subscribes whatever is not yet joined, until nothing is left; one run at a time. */
   #sync(): Promise<void> {
     this.#syncing ??= (async () => {
@@ -118,14 +137,14 @@ export class RedisL2Connection implements L2Connection {
         const missing = [...this.#channels.keys()].filter((c) => !this.#joined.has(c));
         if (missing.length === 0) return;
         try {
-          await this.subscriber.subscribe(...missing);
-        } catch {
-          // Ready but not answering: start over on a new connection rather than wait on this one.
-          this.resetSubscriber();
+          if (this.#shards) await this.#shards.subscribe(missing);
+          else await this.subscriber.subscribe(...missing);
+        } catch (err) {
+          this.#shards?.unstick(err as Error);
+          this.#subscribeFailed();
           return;
         }
         if (!this.#ready) return;
-        this.#watchNodeSubscriber();
         for (const c of missing) {
           this.#joined.add(c);
           for (const m of this.#channels.get(c) ?? []) this.#notify(m, true);
@@ -138,28 +157,21 @@ export class RedisL2Connection implements L2Connection {
   }
 
   /**
-   * On a Cluster: when the node connection the channels were joined on ends, the members are down (their
-   * L1 is emptied: evictions may have been missed) and the channels are joined again on the connection
-   * ioredis made meanwhile, or, if that one does not answer, on a whole new Cluster connection.
+   * Ready but not answering: start over on a new connection rather than wait on this one. On a Cluster,
+   * where a shard subscriber that ended or is still connecting refuses or times out, ioredis replaces it by
+   * itself: the channels are joined again later (a new Cluster connection would drop every shard's).
    */
-  #watchNodeSubscriber() {
-    const node = nodeSubscriberOf(this.subscriber);
-    if (!node || node === this.#nodeSubscriber) return;
-    this.#nodeSubscriber = node;
-    node.once("end", () => {
-      if (this.#nodeSubscriber !== node) return;
-      this.#nodeSubscriber = null;
-      this.#down();
-      if (this.subscriber.status !== "ready") return;
-      this.#ready = true;
-      void this.#sync();
-    });
+  #subscribeFailed() {
+    if (this.#shards) this.#shardLost();
+    else this.resetSubscriber();
   }
 
   #leave(channel: string, member: Member) {
     const members = this.#channels.get(channel);
     if (!members?.delete(member) || members.size > 0) return;
     this.#channels.delete(channel);
-    if (this.#joined.delete(channel)) this.subscriber.unsubscribe(channel).catch(() => undefined);
+    if (!this.#joined.delete(channel)) return;
+    const left = this.#shards ? this.#shards.unsubscribe(channel) : this.subscriber.unsubscribe(channel);
+    left.catch(() => undefined);
   }
 }

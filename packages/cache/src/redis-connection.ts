@@ -41,7 +41,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisClient {
  * ioredis gives up for good ("end") when a connection attempt is interrupted: a reconnect asked while it
  * was still resolving the master (the Sentinel failover detector's +switch-master, the heartbeat's
  * resetSubscriber) makes the attempt throw, and no retry follows. Seen in the Sentinel kill -9 test: the
- * subscriber stayed "end" and the bus never came back. Only `disconnect()` may end a connection here.
+ * subscriber stayed "end" and the bus never came back. Only `disconnect()` and `quit()` end a connection here.
  */
 function reviveAfterInterruptedConnect(client: Redis): void {
   let closed = false;
@@ -49,6 +49,11 @@ function reviveAfterInterruptedConnect(client: Redis): void {
   client.disconnect = (reconnect = false) => {
     if (!reconnect) closed = true;
     disconnect(reconnect);
+  };
+  const quit = client.quit.bind(client);
+  client.quit = (callback?: Parameters<Redis["quit"]>[0]) => {
+    closed = true;
+    return quit(callback);
   };
   client.on("end", () => {
     if (closed) return;
@@ -80,6 +85,8 @@ function createClient(opts: RedisConnectionOptions): RedisClient {
       redisOptions: common,
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelay,
+      // The bus's sharded pub/sub (redis-bus.ts): ioredis keeps a subscriber connection per master.
+      shardedSubscribers: true,
     });
   }
   if (opts.sentinel) {
@@ -114,43 +121,4 @@ export function waitUntilReady(client: RedisClient, timeoutMs = 5000): Promise<v
     };
     client.once("ready", onReady);
   });
-}
-
-/** Who the master is: its replication id (Sentinel, standalone), or every master's address (Cluster). */
-async function masterIdentity(client: RedisClient): Promise<string> {
-  if (client instanceof Cluster) {
-    return client
-      .nodes("master")
-      .map((n) => `${n.options.host}:${n.options.port}`)
-      .sort()
-      .join(",");
-  }
-  const info = await client.info("replication");
-  return /master_replid:(\w+)/.exec(info)?.[1] ?? "";
-}
-
-/**
- * Calls `onChange` when the master is no longer the one the client knew: a replica was promoted (a
- * Sentinel or Cluster failover) or the server restarted. Replication is asynchronous, so the new master may
- * lack the last writes the old one acknowledged, invalidations among them; whoever listens must treat
- * every entry as suspect. Checked when the connection is ready again (Sentinel, standalone) or the slot
- * map was refreshed (Cluster, which refreshes on the errors and redirections a failover causes).
- * Returns a function that stops watching.
- */
-export function watchMasterChanges(client: RedisClient, onChange: () => void): () => void {
-  let known: string | undefined;
-  const check = () => {
-    masterIdentity(client).then(
-      (now) => {
-        if (!now) return;
-        if (known !== undefined && now !== known) onChange();
-        known = now;
-      },
-      () => undefined,
-    );
-  };
-  const event = client instanceof Cluster ? "refresh" : "ready";
-  client.on(event, check);
-  if (client.status === "ready") check();
-  return () => client.off(event, check);
 }

@@ -35,14 +35,17 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`),
   // KEYS: data, version, lease, waiters. ARGV: expected version, payload, ttl ms, lease token, channel,
   // message. The fill, the release of the lease and the wake-up of its waiters (if any) in one round trip.
+  // Returns {stored, woke}. An empty channel publishes nothing: on a Cluster the bus's channel is a
+  // sharded one in another slot, which a script may not touch; the caller publishes when `woke`.
   pfFillRelease: script(`local stored = 0
 if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   stored = 1
 end
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
-if redis.call('DEL', KEYS[4]) == 1 then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
-return stored`),
+local woke = redis.call('DEL', KEYS[4])
+if woke == 1 and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+return {stored, woke}`),
   // KEYS: data, version. ARGV: payload, ttl ms, version ttl ms.
   pfSet: script(`redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
@@ -53,10 +56,11 @@ return 1`),
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
 return 1`),
-  // KEYS: lease, waiters. ARGV: token, channel, message.
+  // KEYS: lease, waiters. ARGV: token, channel, message. Returns woke, as pfFillRelease does.
   pfRelease: script(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return 0`),
+local woke = redis.call('DEL', KEYS[2])
+if woke == 1 and ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return woke`),
 };
 
 type Reply = Array<Buffer | null>;
@@ -161,6 +165,8 @@ export function redisKeySpace(
   const run = (s: Script, keys: string[], ...args: Array<string | number | Buffer>) => runScript(client, s, keys, args);
   // One MGET reads the entry, the generation and the tags; on Cluster they live in two slots, so two commands.
   const cluster = client instanceof Cluster;
+  // Where the scripts publish their wake-ups themselves: not on a Cluster (see pfFillRelease).
+  const scriptChannel = cluster ? "" : keys.channel;
   const counters = (tags: readonly string[]) => [keys.generation, ...tags.map((t) => keys.tag(t))];
   // A plain read, for a cache whose reads mostly hit: MGET costs Redis a tenth of what a script does.
   const readEntry = (key: string, tags: readonly string[]): Promise<L2Read> => {
@@ -193,18 +199,22 @@ export function redisKeySpace(
     },
     async fill(key, expectedVersion, payload, ttlMs, leaseToken, from) {
       const ttl = Math.max(1, Math.ceil(ttlMs));
-      const stored = leaseToken
-        ? await run(
-            SCRIPTS.pfFillRelease,
-            [keys.data(key), keys.version(key), keys.lease(key), keys.waiters(key)],
-            expectedVersion,
-            payload,
-            ttl,
-            leaseToken,
-            keys.channel,
-            filledMessage(key, from),
-          )
-        : await run(SCRIPTS.pfFill, [keys.data(key), keys.version(key)], expectedVersion, payload, ttl);
+      if (!leaseToken) {
+        return (await run(SCRIPTS.pfFill, [keys.data(key), keys.version(key)], expectedVersion, payload, ttl)) === 1;
+      }
+      const own = [keys.data(key), keys.version(key), keys.lease(key), keys.waiters(key)];
+      const message = filledMessage(key, from);
+      const [stored, woke] = (await run(
+        SCRIPTS.pfFillRelease,
+        own,
+        expectedVersion,
+        payload,
+        ttl,
+        leaseToken,
+        scriptChannel,
+        message,
+      )) as number[];
+      if (woke === 1 && cluster) await connection.publish(keys.channel, message);
       return stored === 1;
     },
     async put(key, payload, ttlMs) {
@@ -234,7 +244,9 @@ export function redisKeySpace(
       return { version: String(version), outcome: String(outcome) === "acquired" ? "acquired" : "busy" };
     },
     async releaseLease(key, token, from) {
-      await run(SCRIPTS.pfRelease, [keys.lease(key), keys.waiters(key)], token, keys.channel, filledMessage(key, from));
+      const message = filledMessage(key, from);
+      const woke = await run(SCRIPTS.pfRelease, [keys.lease(key), keys.waiters(key)], token, scriptChannel, message);
+      if (woke === 1 && cluster) await connection.publish(keys.channel, message);
     },
     async close() {
       if (options.closesConnection) await connection.close();

@@ -51,6 +51,8 @@ export class RemoteTier {
   #leaveBeats: (() => void) | undefined;
   #replayTimer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
+  /** From a reconnection until the master is known again: L2 operations wait for it (see holdUntilMasterKnown). */
+  #masterUnknown: { known: Promise<void>; settle: () => void } | undefined;
 
   constructor(
     readonly connection: L2Connection,
@@ -131,9 +133,8 @@ export class RemoteTier {
   call<T>(operation: string, op: () => Promise<T>, probe = false): Promise<T> {
     if (!(probe ? this.#breaker.probe() : this.#breaker.allow())) return Promise.reject(new BypassedError());
     // The hot path adds one promise to the command's: no async frame, no replay check to await.
-    if (this.#journal.empty) return op().then(this.#succeeded, (error) => this.#failed(operation, error));
-    return this.#journal
-      .replay()
+    if (this.#clear) return op().then(this.#succeeded, (error) => this.#failed(operation, error));
+    return this.#beforeL2()
       .then(op)
       .then(this.#succeeded, (error) => this.#failed(operation, error));
   }
@@ -145,8 +146,38 @@ export class RemoteTier {
       this.#count(operation, error);
       return fallback(error);
     };
-    if (this.#journal.empty) return op().then(this.#succeeded, failed);
-    return this.#journal.replay().then(op).then(this.#succeeded, failed);
+    if (this.#clear) return op().then(this.#succeeded, failed);
+    return this.#beforeL2().then(op).then(this.#succeeded, failed);
+  }
+
+  /** Nothing to wait for before an L2 operation: the master is known and no invalidation is owed. */
+  get #clear(): boolean {
+    return this.#journal.empty && this.#masterUnknown === undefined;
+  }
+
+  /** The master known (and, if it changed, the key spaces fenced), then the journal replayed. */
+  #beforeL2(): Promise<void> {
+    return (this.#masterUnknown?.known ?? Promise.resolve()).then(() => this.#journal.replay());
+  }
+
+  /**
+   * The connection is back but it may be to another master: until `masterKnown`, L2 operations wait, so
+   * none reads an entry that a fence (after a failover) would have made a miss.
+   */
+  holdUntilMasterKnown(): void {
+    if (this.#masterUnknown) return;
+    let settle = () => {};
+    const known = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.#masterUnknown = { known, settle };
+  }
+
+  /** The master is known again (its key spaces fenced first if it changed): L2 operations go on. */
+  masterKnown(): void {
+    const held = this.#masterUnknown;
+    this.#masterUnknown = undefined;
+    held?.settle();
   }
 
   readonly #succeeded = <T>(result: T): T => {

@@ -5,12 +5,10 @@ import {
   startRedisCluster,
   startRedisSentinel,
 } from "@printfab/testkit";
-import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Cache } from "../src/cache.ts";
 import { CacheUnavailableError } from "../src/errors.ts";
-import type { RedisL2Connection } from "../src/redis-bus.ts";
-import { cacheFactory, sleep, until } from "./support/caches.ts";
+import { cacheFactory, until } from "./support/caches.ts";
 
 /**
  * What a cache does when its Redis master changes under it: the bus's subscriber connection was on a node
@@ -120,14 +118,23 @@ describe("Sentinel: a master dies with an invalidation its replica never got", (
   }, 30_000);
 });
 
-/** The node a cache's bus subscribes on, through ioredis' private field (as redis-bus.ts watches it). */
-function subscriberPort(cache: Cache, factory: Factory): number {
-  const connection = factory.backendOf(cache).connection as RedisL2Connection;
-  const sub = connection.subscriber as unknown as { subscriber: { getInstance(): Redis } };
-  return sub.subscriber.getInstance().options.port as number;
+/** Whether a node holds the bus's sharded subscriber connections (named by ioredis, with shard channels). */
+async function holdsShardSubscribers(port: number): Promise<boolean> {
+  const clients = await redisCli(port, "CLIENT", "LIST", "TYPE", "pubsub");
+  return clients.split("\n").some((c) => c.includes("ssubscriber") && !c.includes("ssub=0"));
 }
 
-describe("Cluster: the node the bus subscribes on dies", () => {
+/** The masters the backends' heartbeat channels are on (a node killed by an earlier test answers nothing). */
+async function heartbeatShards(cluster: RedisCluster): Promise<Set<number>> {
+  const ports = await Promise.all(
+    cluster.nodes.map(async (n) =>
+      (await redisCli(n.port, "PUBSUB", "SHARDCHANNELS", "cache:hb:*").catch(() => "")).trim() ? n.port : 0,
+    ),
+  );
+  return new Set(ports.filter(Boolean));
+}
+
+describe("Cluster: the master of the bus's channel dies", () => {
   let cluster: RedisCluster;
   let factory: Factory;
   beforeAll(async () => {
@@ -137,14 +144,42 @@ describe("Cluster: the node the bus subscribes on dies", () => {
   afterEach(() => factory.closeAll());
   afterAll(() => cluster?.stop());
 
-  it("kill -9 of the subscriber's node: ioredis moves the subscriber, the bus notices, L1 is emptied, a write during it shows", async () => {
+  it("kill -9 of the channel's master: the bus goes down and up on the promoted replica, L1 is emptied meanwhile, a write during it shows", async () => {
     const p = await pair(factory, "c1");
-    const port = subscriberPort(p.reader, factory);
-    expect(await redisCli(port, "CLIENT", "LIST", "TYPE", "pubsub")).toContain("subscriber");
+    // Sharded pub/sub: the cache's channel is subscribed on the master of its slot, not on any node.
+    const port = await cluster.masterOf("c1:bus");
+    expect(await holdsShardSubscribers(port)).toBe(true);
     await cluster.killNode(port);
     await writeDuringFailover(p, 2);
-    await sleep(100);
+    const promoted = await cluster.waitForNewMaster("c1:bus", port);
     await expectBusCycledAndFresh(p, p.reader, 2);
-    expect(subscriberPort(p.reader, factory)).not.toBe(port);
+    expect(await holdsShardSubscribers(promoted)).toBe(true);
+  }, 30_000);
+
+  it("a shard subscriber dropped while the heartbeat's shard is fine: the bus goes down and up, no eviction is missed", async () => {
+    // A cache channel on another master than the heartbeats': the heartbeat cannot see this shard's loss.
+    let p: Awaited<ReturnType<typeof pair>> | undefined;
+    let port = 0;
+    for (let i = 0; !p; i++) {
+      const candidate = await pair(factory, `c3x${i}`);
+      port = await cluster.masterOf(`c3x${i}:bus`);
+      if (!(await heartbeatShards(cluster)).has(port)) p = candidate;
+      else await factory.closeAll();
+    }
+    await redisCli(port, "CLIENT", "KILL", "TYPE", "pubsub");
+    // Published while ioredis replaces the shard's subscriber: possibly lost, so L1 must not be trusted on.
+    await writeDuringFailover(p, 2);
+    await expectBusCycledAndFresh(p, p.reader, 2);
+  }, 30_000);
+
+  it("CLUSTER FAILOVER (the old master lives on as a replica): the same, the subscribers follow the slot", async () => {
+    const p = await pair(factory, "c2");
+    const port = await cluster.masterOf("c2:bus");
+    await redisCli(await cluster.replicaOf(port), "CLUSTER", "FAILOVER");
+    await writeDuringFailover(p, 2);
+    const promoted = await cluster.waitForNewMaster("c2:bus", port);
+    await expectBusCycledAndFresh(p, p.reader, 2);
+    expect(await holdsShardSubscribers(promoted)).toBe(true);
+    expect(await holdsShardSubscribers(port)).toBe(false);
   }, 30_000);
 });

@@ -22,13 +22,16 @@ describe("connectRedis", () => {
     ours.disconnect();
   });
 
-  it("disconnect() still ends it, also in the middle of an attempt", async () => {
+  it("disconnect() and quit() still end it, also in the middle of an attempt", async () => {
     const ready = connectRedis({ url: TEST_REDIS_URL });
     await waitUntilReady(ready);
     ready.disconnect();
     const connecting = connectRedis({ url: TEST_REDIS_URL });
     connecting.disconnect();
+    const quitting = connectRedis({ url: TEST_REDIS_URL });
+    await waitUntilReady(quitting);
+    await quitting.quit();
     await sleep(300);
-    expect([ready.status, connecting.status]).toEqual(["end", "end"]);
+    expect([ready.status, connecting.status, quitting.status]).toEqual(["end", "end", "end"]);
   });
 });

@@ -83,9 +83,19 @@ export async function slotErrors(target: RedisTarget): Promise<Record<string, nu
   return Object.fromEntries(["CROSSSLOT", "MOVED", "ASK"].map((k) => [k, all[k] ?? 0]));
 }
 
-/** The suite's last test: every script's keys were in one slot, and no command went to the wrong node. */
+/**
+ * Redirections a suite may meet without a fault of ours: a busy machine can stall a node past the cluster's
+ * node timeout (or a suite pauses them all), its replica takes over, and the first commands to the moved
+ * slots are redirected once. A key layout that spans slots would be refused on every script, and a client
+ * that ignored the map would be redirected on every command: thousands.
+ */
+const REDIRECTIONS_AFTER_A_FAILOVER = 20;
+
+/** The suite's last test: every script's keys were in one slot, and no storm of commands to the wrong node. */
 export function expectNoSlotErrors(target: () => RedisTarget): void {
-  it("sent no script across slots and no command to the wrong node", async () => {
-    expect(await slotErrors(target())).toEqual({ CROSSSLOT: 0, MOVED: 0, ASK: 0 });
+  it("sent no script across slots and no storm of commands to the wrong node", async () => {
+    const errors = await slotErrors(target());
+    expect(errors.CROSSSLOT).toBe(0);
+    expect((errors.MOVED ?? 0) + (errors.ASK ?? 0)).toBeLessThanOrEqual(REDIRECTIONS_AFTER_A_FAILOVER);
   });
 }
