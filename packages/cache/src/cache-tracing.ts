@@ -10,13 +10,14 @@ export function lookupTraced(): boolean {
 }
 
 /**
- * A fresh L1 hit, as a `cache.hit` event on the enclosing span rather than a span of its own: the hit takes
- * well under a microsecond, a span (ids, clock, context) several times that, and L1 hits are most requests.
+ * A fresh L1 hit, as one attribute of the enclosing span, `cache.l1` = the cache's name: the hit takes well
+ * under a microsecond, and L1 hits are most requests. A span of its own cost several times the hit, and an
+ * event (a timestamp, four attributes) cost the traced catalogue 5 points of req/s in the system bench
+ * (0.86x of untraced with it, 0.91x without). The key is the request's own (its route and URL say it).
  */
-export function noteL1Hit(cache: string, key: string): void {
+export function noteL1Hit(cache: string): void {
   const span = trace.getActiveSpan();
-  if (!span?.isRecording()) return;
-  span.addEvent("cache.hit", { "cache.name": cache, "cache.key": key, "cache.outcome": "hit", "cache.tier": "l1" });
+  if (span?.isRecording()) span.setAttribute("cache.l1", cache);
 }
 
 // Looked up per span rather than kept: a kept proxy tracer would stay bound to the first SDK started.

@@ -158,7 +158,7 @@ export class Cache {
     const now = this.#now();
     if (!e || now >= e.freshUntil) return undefined;
     this.#telemetry.count("hit_l1", key);
-    noteL1Hit(this.name, key);
+    noteL1Hit(this.name);
     // An L1 hit reads one option: merging them all would cost an object per hit.
     if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
       this.#pipeline.maybeRefresh(k, key, e, loader, this.#options(options), now);
