@@ -86,18 +86,35 @@ export function addTriangles(p: Float32Array, from: number, to: number, s: Basic
   s.set([vol6, area2, minX, maxX, minY, maxY, minZ, maxZ, flat]);
 }
 
-/** The flatness test of `addTriangles` for the triangle at float `i`: its corners (almost) collinear. */
-export function isFlat(p: Float32Array, i: number): boolean {
+/**
+ * The triangle at float `i`, as `addTriangles` sees it: into `out`, the cross product of its edges from the
+ * first corner (an unnormalised normal, `out[0..2]`) and those edges' squared lengths (`out[3]`, `out[4]`).
+ * A scratch array rather than a new one: the preview calls it once per drawn triangle.
+ */
+export function triangleCross(p: Float32Array, i: number, out: Float64Array): Float64Array {
   const ux = (p[i + 3] as number) - (p[i] as number),
     uy = (p[i + 4] as number) - (p[i + 1] as number),
     uz = (p[i + 5] as number) - (p[i + 2] as number);
   const vx = (p[i + 6] as number) - (p[i] as number),
     vy = (p[i + 7] as number) - (p[i + 1] as number),
     vz = (p[i + 8] as number) - (p[i + 2] as number);
-  const nx = uy * vz - uz * vy,
-    ny = uz * vx - ux * vz,
-    nz = ux * vy - uy * vx;
-  return nx * nx + ny * ny + nz * nz <= 1e-12 * (ux * ux + uy * uy + uz * uz) * (vx * vx + vy * vy + vz * vz);
+  out[0] = uy * vz - uz * vy;
+  out[1] = uz * vx - ux * vz;
+  out[2] = ux * vy - uy * vx;
+  out[3] = ux * ux + uy * uy + uz * uz;
+  out[4] = vx * vx + vy * vy + vz * vz;
+  return out;
+}
+
+const flatScratch = new Float64Array(5);
+
+/** The flatness test of `addTriangles` for the triangle at float `i`: its corners (almost) collinear. */
+export function isFlat(p: Float32Array, i: number): boolean {
+  const c = triangleCross(p, i, flatScratch);
+  const nx = c[0] as number,
+    ny = c[1] as number,
+    nz = c[2] as number;
+  return nx * nx + ny * ny + nz * nz <= 1e-12 * (c[3] as number) * (c[4] as number);
 }
 
 /**

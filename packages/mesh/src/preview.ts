@@ -1,4 +1,5 @@
 import { PNG } from "pngjs";
+import { triangleCross } from "./basic.ts";
 import type { Mesh } from "./mesh.ts";
 
 export const PREVIEW_SIZES = { min: 64, max: 1024, default: 256 } as const;
@@ -129,21 +130,15 @@ function rasterize(p: Float32Array, i: number, s: Float32Array, size: number, de
   }
 }
 
+const normalScratch = new Float64Array(5);
+
 /** The triangle's colour as 0xBBGGRR: by its world-space normal, facing either way (meshes may be inverted). */
 function shade(p: Float32Array, i: number): number {
-  const ux = (p[i + 3] as number) - (p[i] as number),
-    uy = (p[i + 4] as number) - (p[i + 1] as number),
-    uz = (p[i + 5] as number) - (p[i + 2] as number);
-  const vx = (p[i + 6] as number) - (p[i] as number),
-    vy = (p[i + 7] as number) - (p[i + 1] as number),
-    vz = (p[i + 8] as number) - (p[i + 2] as number);
-  let nx = uy * vz - uz * vy,
-    ny = uz * vx - ux * vz,
-    nz = ux * vy - uy * vx;
-  const len = Math.hypot(nx, ny, nz) || 1;
-  nx /= len;
-  ny /= len;
-  nz /= len;
+  const n = triangleCross(p, i, normalScratch);
+  const len = Math.hypot(n[0] as number, n[1] as number, n[2] as number) || 1;
+  const nx = (n[0] as number) / len,
+    ny = (n[1] as number) / len,
+    nz = (n[2] as number) / len;
   const lambert = Math.abs(nx * LIGHT[0] + ny * LIGHT[1] + nz * LIGHT[2]);
   const light = 0.25 + 0.75 * lambert;
   return Math.round(40 + 60 * light) | (Math.round(90 + 110 * light) << 8) | (Math.round(160 + 90 * light) << 16);
