@@ -87,6 +87,10 @@ function createClient(opts: RedisConnectionOptions): RedisClient {
       clusterRetryStrategy: reconnectDelay,
       // The bus's sharded pub/sub (redis-bus.ts): ioredis keeps a subscriber connection per master.
       shardedSubscribers: true,
+      // A graceful failover (CLUSTER FAILOVER) may fail no command of this client, so nothing else makes
+      // ioredis re-read the slot map, and the bus did not see its channel's slot move to another master
+      // (failover.test.ts, about one run in two): read it every second, one CLUSTER SLOTS per connection.
+      slotsRefreshInterval: 1000,
     });
   }
   if (opts.sentinel) {
