@@ -3,10 +3,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAttacksCli } from "./attacks/cli.ts";
 import { runCacheBench } from "./cache-bench.ts";
+import { runEventsBench } from "./events/events-bench.ts";
 import { runFailoverBench } from "./failover/failover-bench.ts";
 import { runFaultsBench } from "./faults/faults-bench.ts";
 import { runMeshBench } from "./mesh-bench.ts";
 import { runScaleBench } from "./scale/scale-bench.ts";
+import { runSlicingBench } from "./slicing/slicing-bench.ts";
 import { PARTS, type Part, runSystemBench } from "./system/system-bench.ts";
 
 const HELP = `Printfab benchmarks.
@@ -37,9 +39,15 @@ Suites:
   failover Redis failovers under load on service processes: SENTINEL FAILOVER, kill -9 of the Sentinel
           master, kill -9 of the Cluster master of a hot key's slot: errors, failover window, stale reads
           after it, lost writes. --seconds N of load after each new master (default 5), --quick
+  events  order status by push: 1,000 SSE streams on two Shop processes, waves of status changes on MES;
+          latency from a change's acknowledgement to its arrival on every stream, DB queries per change
+          with 1 vs 1,000 streams. --streams N (default 1000)
   scale   1, 2 and 4 Shop processes behind HAProxy (deploy/haproxy/haproxy.cfg) over the system bench's
           database: req/s, p99, DB queries/s, a cold key's cost across instances, bus propagation.
           --seconds N of catalogue load per instance count, in 12 s rounds (default 36; --quick 12)
+
+  slicing the demo models sliced by PrusaSlicer through MES, cold and then cached: time per model, S3 GETs
+          per cached request, the heuristic's print time against the slicer's (REDIS_URL as for cache)
 
 Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
 `;
@@ -56,6 +64,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: "string" },
     "warm-products": { type: "string" },
     "no-warm": { type: "boolean" },
+    streams: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -110,6 +119,12 @@ switch (suite) {
     break;
   case "failover":
     await runFailoverBench({ seconds: Number(values.seconds ?? 5), quick: values.quick ?? false, out });
+    break;
+  case "events":
+    await runEventsBench({ streams: Number(values.streams ?? 1000), shops: 2, out });
+    break;
+  case "slicing":
+    await runSlicingBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", repeats: 20, out });
     break;
   case "scale":
     await runScaleBench({

@@ -12,7 +12,7 @@ import {
   type Role,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
-import { createTestDatabase, startTestS3, TEST_REDIS_URL } from "@printfab/testkit";
+import { createTestDatabase, startTestS3, TEST_REDIS_URL, TEST_SERVICE_ENV } from "@printfab/testkit";
 
 export const TEST_SECRET = "printfab-test-secret-0123456789";
 
@@ -82,6 +82,7 @@ function testEnv(options: TestSystemOptions, databaseUrl: string, s3: Record<str
     UPLOAD_RATE_PER_MINUTE: "100000",
     UPLOAD_CONCURRENCY_PER_CLIENT: "1000",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...TEST_SERVICE_ENV,
     ...options.env,
   };
 }

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { createAuth } from "@printfab/platform";
 import { audit } from "./audit.ts";
+import { AUDIT_SETTLE_MS, auditorBetween, scrapeServices } from "./auditor-figures.ts";
 import { LoadClient } from "./client.ts";
 import { type Fault, faultList } from "./fault-list.ts";
 import { Ledger } from "./ledger.ts";
 import type { MixTargets } from "./read-mix.ts";
-import { type FaultRow, type FaultsResults, writeFaultsReport } from "./report.ts";
+import { auditorText, type FaultRow, type FaultsResults, writeFaultsReport } from "./report.ts";
 import { type Rig, SECRET, startRig } from "./rig.ts";
 import { summarize } from "./summary.ts";
 import { Workload } from "./workload.ts";
@@ -66,7 +67,9 @@ type Timeline = FaultsResults["timeline"];
 /** One scenario: load, the fault at a known moment, healing, load on; then the audit against PostgreSQL. */
 async function runOne(rig: Rig, fault: Fault, t: MixTargets, ledger: Ledger, tl: Timeline, readers: number) {
   const client = new LoadClient();
+  const urls = Object.values(rig.services).map((s) => s.url);
   try {
+    const countersBefore = await scrapeServices(urls);
     const load = new Workload(client, t, ledger, { readers, writeEveryMs: 50 });
     await sleep(tl.warmMs);
     const faultAt = performance.now();
@@ -76,9 +79,14 @@ async function runOne(rig: Rig, fault: Fault, t: MixTargets, ledger: Ledger, tl:
     const healAt = performance.now();
     await sleep(tl.afterMs);
     const samples = await load.stop();
+    const stoppedAt = performance.now();
     const figures = summarize(samples, faultAt, healAt);
     const recovered = await allHealthy(rig, 20_000);
-    const row: FaultRow = { fault: fault.name, figures, audit: await audit(rig, ledger, client, t), recovered };
+    const checked = await audit(rig, ledger, client, t);
+    // The auditor's last samples are judged after its delay and bound: counted once those have passed.
+    await sleep(Math.max(0, stoppedAt + AUDIT_SETTLE_MS - performance.now()));
+    const auditor = auditorBetween(countersBefore, await scrapeServices(urls));
+    const row: FaultRow = { fault: fault.name, figures, audit: checked, auditor, recovered };
     const note = fault.note?.();
     return note ? { ...row, note } : row;
   } finally {
@@ -105,7 +113,8 @@ export async function runFaultsBench(opts: { quick: boolean; out: string; result
       const f = row.figures;
       log(
         `    ${f.requests} requests, ${f.errors} errors, ${f.staleReads} stale (${f.staleLate} late), ` +
-          `${row.audit.lostWrites} lost, ${row.audit.staleAtEnd} stale at end, recovered in ${f.recoverMs} ms`,
+          `${row.audit.lostWrites} lost, ${row.audit.staleAtEnd} stale at end, recovered in ${f.recoverMs} ms; ` +
+          `auditor ${auditorText(row.auditor)}`,
       );
       rows.push(row);
     }

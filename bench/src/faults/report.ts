@@ -2,12 +2,16 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { table } from "../stats.ts";
 import type { Audit } from "./audit.ts";
+import type { AuditorFigures } from "./auditor-figures.ts";
+import { AUDIT_ENV } from "./auditor-figures.ts";
 import { type FaultFigures, HEALED_WITHIN_MS } from "./summary.ts";
 
 export interface FaultRow {
   fault: string;
   figures: FaultFigures;
   audit: Audit;
+  /** The services' own consistency auditor over the scenario (cache_consistency_* in /metrics). */
+  auditor: AuditorFigures;
   /** Whether every service answered /health "ok" again before the next scenario. */
   recovered: boolean;
   note?: string;
@@ -22,6 +26,12 @@ export interface FaultsResults {
 
 const n = (v: number) => v.toLocaleString("en-US");
 
+/** "checks (write + read), violations (write + read)", as the table and the log show them. */
+export function auditorText(a: AuditorFigures): string {
+  const { checks: c, violations: v } = a;
+  return `${n(c.write + c.read)} checks (${n(c.write)} + ${n(c.read)}), ${n(v.write + v.read)} violations (${n(v.write)} + ${n(v.read)})`;
+}
+
 /** The terminal and Markdown table: one row per fault. */
 export function faultsTable(r: FaultsResults): string {
   return table(
@@ -32,18 +42,22 @@ export function faultsTable(r: FaultsResults): string {
       "resets",
       "stale reads",
       `stale > ${HEALED_WITHIN_MS} ms after healing`,
+      "auditor checks (write + read)",
+      "auditor violations",
       "lost acked writes",
       "stale at end",
       "recovered in (ms)",
       "slowest answer in fault (ms)",
     ],
-    r.rows.map(({ fault, figures: f, audit: a, recovered }) => [
+    r.rows.map(({ fault, figures: f, audit: a, auditor: x, recovered }) => [
       fault,
       n(f.requests),
       n(f.errors),
       n(f.resets),
       n(f.staleReads),
       n(f.staleLate),
+      `${n(x.checks.write + x.checks.read)} (${n(x.checks.write)} + ${n(x.checks.read)})`,
+      n(x.violations.write + x.violations.read),
       n(a.lostWrites),
       n(a.staleAtEnd),
       recovered ? n(f.recoverMs) : `${n(f.recoverMs)} (not healthy after)`,
@@ -92,6 +106,12 @@ export async function writeFaultsReport(r: FaultsResults, out: string, resultsDi
     "values PostgreSQL does not hold. Stale at end: pages that still disagree with PostgreSQL once the load",
     "stopped. Recovered in: from healing to the end of the last failed or stale request begun after it.",
     "Resets: requests whose connection was reset (ECONNRESET, or closed under them).",
+    "Auditor: the services' own consistency auditor (docs/consistency.md) over the scenario, summed over",
+    "the four processes: its checks (a name of a sampled invalidation, checked in L2 and every L1 once the",
+    "bus bound passed; a sampled hit, compared with the source a moment later) and the violations it found.",
+    `Its rates here: ${Object.entries(AUDIT_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}. A stale read inside the bus bound is not a violation: the bound is the promise.`,
     "",
     t,
     "",

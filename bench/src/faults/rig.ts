@@ -12,6 +12,7 @@ import {
   TEST_POSTGRES_URL,
 } from "@printfab/testkit";
 import pg from "pg";
+import { AUDIT_ENV } from "./auditor-figures.ts";
 
 export const SECRET = "printfab-faults-secret-0123456789";
 /** Deadlines of the hung dependencies, small so a 3 s fault is well past them. */
@@ -103,6 +104,7 @@ export async function startRig(redisEnv: Record<string, string> = {}): Promise<R
       HOST: "127.0.0.1",
       // A saturated 2-core machine under a benchmark is the point, not an overload to shed.
       HTTP_MAX_EVENT_LOOP_DELAY_MS: "0",
+      ...AUDIT_ENV,
       ...redisEnv,
     };
     const ports = { mes: await freePort(), crm: await freePort(), shopA: await freePort(), shopB: await freePort() };

@@ -25,6 +25,15 @@ export interface CatalogueRound {
   onMisses: Misses;
 }
 
+/** A run of model downloads alone against one system: what each download cost the object store. */
+export interface ModelDownloads {
+  downloads: number;
+  rps: number;
+  errors: number;
+  s3Gets: number;
+  s3GetsPerDownload: number;
+}
+
 export interface CatalogueFigures {
   roundSeconds: number;
   rounds: CatalogueRound[];
@@ -34,6 +43,8 @@ export interface CatalogueFigures {
   limit: { fastify: string; answers: Array<{ shape: Shape; bytes: number; headers: string[] }> };
   /** The products' cache TTL, against which the run's length is short. */
   productTtlSeconds: number;
+  /** Model downloads alone, after the rounds, with the cache off and on. */
+  models: { off: ModelDownloads; on: ModelDownloads };
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -120,6 +131,29 @@ async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLe
   return { warmUp, rounds };
 }
 
+/** Model downloads alone on one system (the rounds mix them with the rest, whose S3 GETs they would share). */
+async function modelDownloads(system: Running, spec: ScenarioSpec): Promise<ModelDownloads> {
+  const { figures, delta } = await measure(system, { ...spec, scenario: "models", urls: system.urls });
+  const { requests, rps, errors, non2xx } = figures.result;
+  const s3Gets = delta("object_store_requests_total", 'op="get"');
+  return {
+    downloads: requests,
+    rps,
+    errors: errors + non2xx,
+    s3Gets,
+    s3GetsPerDownload: s3Gets / Math.max(1, requests),
+  };
+}
+
+async function modelRuns(opts: CatalogueOptions): Promise<CatalogueFigures["models"]> {
+  const off = await modelDownloads(opts.systems.off, opts.spec);
+  const on = await modelDownloads(opts.systems.on, opts.spec);
+  log(
+    `  model downloads: ${on.s3GetsPerDownload.toFixed(4)} S3 GETs each with cache, ${off.s3GetsPerDownload.toFixed(2)} off (${fmt(on.rps)} vs ${fmt(off.rps)} req/s)`,
+  );
+  return { off, on };
+}
+
 /**
  * The catalogue in alternating rounds after a warm step on the cache-on Shop: the machine's drift touches
  * the four alike, and each ratio is taken within a round.
@@ -133,6 +167,7 @@ export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFig
   const limit = await startLimitServer(answers);
   try {
     const { warmUp, rounds } = await alternate(opts, limit.url, ledger);
+    const models = await modelRuns(opts);
     const shapes = Object.entries(answers) as Array<[Shape, LimitAnswers[Shape]]>;
     return {
       roundSeconds: catalogueSeconds(opts.spec.quick),
@@ -140,6 +175,7 @@ export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFig
       rounds,
       warm,
       warmUp,
+      models,
       limit: {
         fastify: limit.fastify,
         answers: shapes.map(([shape, a]) => ({ shape, bytes: a.body.byteLength, headers: Object.keys(a.headers) })),

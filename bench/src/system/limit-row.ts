@@ -5,7 +5,7 @@ import { root, stopProcess, track } from "./processes.ts";
 
 const server = fileURLToPath(new URL("./limit-server.ts", import.meta.url));
 
-export type Shape = "list" | "product" | "preview";
+export type Shape = "list" | "product" | "preview" | "model";
 
 /** One real answer per catalogue route shape: what the limit server sends back, byte for byte. */
 export type LimitAnswers = Record<
@@ -25,6 +25,7 @@ export async function captureAnswers(shopUrl: string, category: string): Promise
     list: { url: `/products?category=${category}&limit=20&offset=0`, path: "/products" },
     product: { url: "/products/1", path: "/products/:id" },
     preview: { url: "/products/1/preview.png", path: "/products/:id/preview.png" },
+    model: { url: "/products/1/model", path: "/products/:id/model" },
   };
   const answers = {} as LimitAnswers;
   for (const [shape, { url, path }] of Object.entries(urls) as Array<[Shape, { url: string; path: string }]>) {

@@ -15,6 +15,11 @@ export interface ModeFigures {
   cpuSeconds: number;
   /** Each service's event-loop delay p99 over the load, as prom-client reads it (its 10 ms sampling included). */
   eventLoopP99Ms: Record<Service, number>;
+  /**
+   * The services' consistency auditor over the load (docs/consistency.md): its verdicts and violations;
+   * absent from the catalogue's medians, which keep each round's.
+   */
+  consistency?: { checks: number; violations: number };
 }
 
 /** How much a counter, summed over the services, grew during a load (see `sum` for the filters). */
@@ -27,6 +32,7 @@ const SERVED_BY: Record<ScenarioSpec["scenario"], Service[]> = {
   spike: ["shop"],
   cold: ["shop"],
   quotes: ["shop", "mes"],
+  models: ["shop"],
 };
 
 /** The load generator in a process of its own, so that it does not share an event loop with what it measures. */
@@ -72,6 +78,10 @@ export async function measure(
     hitRatio: lookups ? hits / lookups : 0,
     cpuSeconds: delta("process_cpu_seconds_total"),
     eventLoopP99Ms,
+    consistency: {
+      checks: delta("cache_consistency_checks_total"),
+      violations: delta("cache_consistency_violations_total"),
+    },
   };
   return { figures, keys, delta };
 }

@@ -5,7 +5,7 @@ import { runLoad } from "./load.ts";
 import { zipf } from "./zipf.ts";
 
 export interface ScenarioSpec {
-  scenario: "catalogue" | "orders" | "spike" | "cold" | "quotes";
+  scenario: "catalogue" | "orders" | "spike" | "cold" | "quotes" | "models";
   quick: boolean;
   /** The catalogue's short unmeasured run before its rounds (JIT, connection pools), not a round. */
   warmUp?: boolean;
@@ -34,9 +34,13 @@ export type ScenarioResult = LoadResult & {
 
 const FORWARD = ["created", "approved", "printing", "post_processing", "packed", "shipped", "delivered"];
 
+/** The share of the catalogue's requests that download a product's model file (the 3D view). */
+export const MODEL_DOWNLOAD_SHARE = 0.05;
+
 /**
- * The catalogue: Zipf (s = 1.1) product pages, list pages and previews (15%). It notes the cache entries it
- * asks for, so that the bench can tell first requests from repeats.
+ * The catalogue: Zipf (s = 1.1) product pages (55%), model files (5%), list pages (25%) and previews (15%).
+ * It notes the cache entries it asks for, so that the bench can tell first requests from repeats (a model
+ * download and a preview read the product's page first).
  */
 async function catalogue(spec: ScenarioSpec, durationMs: number): Promise<ScenarioResult> {
   const product = zipf(spec.productCount, 1.1);
@@ -53,9 +57,23 @@ async function catalogue(spec: ScenarioSpec, durationMs: number): Promise<Scenar
     }
     const id = product() + 1;
     keys.add(`product:${id}`);
-    return { url: `${spec.urls.shop}/products/${id}${u < 0.6 ? "" : "/preview.png"}` };
+    const tail = u < 0.6 - MODEL_DOWNLOAD_SHARE ? "" : u < 0.6 ? "/model" : "/preview.png";
+    return { url: `${spec.urls.shop}/products/${id}${tail}` };
   }, [{ name: spec.warmUp ? "warm-up" : "measured", connections: 32, durationMs }]);
   return { ...r, extra: {}, keys: [...keys] };
+}
+
+/**
+ * Model downloads alone (Zipf over the products, the 3D view's file), so that the object store's GETs can
+ * be divided by downloads and nothing else.
+ */
+async function modelDownloads(spec: ScenarioSpec, durationMs: number): Promise<ScenarioResult> {
+  const product = zipf(spec.productCount, 1.1);
+  const r = await runLoad(
+    () => ({ url: `${spec.urls.shop}/products/${product() + 1}/model` }),
+    [{ name: "measured", connections: 16, durationMs }],
+  );
+  return { ...r, extra: {} };
 }
 
 /** A catalogue round's length, or its unmeasured warm-up's. */
@@ -115,6 +133,8 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     }
     case "orders":
       return orderTracking(spec, seconds(20, 8));
+    case "models":
+      return modelDownloads(spec, seconds(6, 3));
   }
 }
 

@@ -19,7 +19,7 @@ export class CacheBus {
     private readonly l2: L2Tier,
     private readonly local: LocalTier,
     private readonly id: string,
-    private readonly hooks: { filled(k: string): void; changed(up: boolean): void },
+    private readonly hooks: { filled(k: string): void; changed(up: boolean): void; audit(m: BusMessage): void },
   ) {
     this.#trusted = !l2.present;
   }
@@ -54,6 +54,8 @@ export class CacheBus {
 
   #onMessage(m: BusMessage) {
     if (m.filled) this.hooks.filled(m.filled);
+    // The auditor's questions and answers evict nothing; its own probes are answered too (it skips them).
+    if (m.probe || m.answer) return this.hooks.audit(m);
     if (m.from === this.id) return;
     if (m.all) this.local.evictAll();
     else if (m.keys?.length || m.tags?.length) this.local.evict(m.keys ?? [], m.tags ?? []);

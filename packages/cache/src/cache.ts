@@ -3,6 +3,7 @@ import type { EventEmitter } from "node:events";
 import { CacheBus } from "./bus.ts";
 import { lookupTraced, noteL1Hit, traceLoad, traceLookup } from "./cache-tracing.ts";
 import type { BreakerState } from "./circuit-breaker.ts";
+import { ConsistencyAuditor } from "./consistency-audit.ts";
 import { type BuiltEntry, buildEntry, encodeEntry } from "./entry.ts";
 import { type CacheEvents, type CacheStats, CacheTelemetry } from "./events.ts";
 import { normalizeKey } from "./keys.ts";
@@ -56,6 +57,7 @@ export class Cache {
   readonly #local: LocalTier;
   readonly #bus: CacheBus;
   readonly #pipeline: LoadPipeline;
+  readonly #audit: ConsistencyAuditor | undefined;
   /** A driver of its own that a switched-off cache still has to close. */
   readonly #idleDriver: L2Driver | undefined;
   readonly #onBreaker = (e: TierEvents["breaker"][0]) => this.events.emit("breaker", e);
@@ -79,7 +81,9 @@ export class Cache {
     this.#bus = new CacheBus(this.#l2, this.#local, this.#id, {
       filled: (k) => this.#pipeline.wake(k),
       changed: (up) => this.events.emit("bus", { up }),
+      audit: (m) => this.#audit?.onBus(m),
     });
+    this.#audit = this.#enabled ? this.#auditorOf(opts) : undefined;
     this.#pipeline = new LoadPipeline({
       id: this.#id,
       name: this.name,
@@ -91,7 +95,40 @@ export class Cache {
       waitPollMs: opts.waitPollMs ?? 100,
       now: this.#now,
       random: this.#random,
+      l2Hit: (k, key, entry, loader, tags) => this.#sampleHit(k, key, entry.value, loader, tags, "l2", entry.meta),
     });
+  }
+
+  #auditorOf(opts: CacheOptions): ConsistencyAuditor {
+    const deps = {
+      id: this.#id,
+      name: this.name,
+      local: this.#local,
+      l2: this.#l2,
+      telemetry: this.#telemetry,
+      serializer: this.#serializer,
+      now: this.#now,
+      breaker: () => this.#l2.breakerState,
+      busUp: () => this.#bus.trusted,
+    };
+    return new ConsistencyAuditor(deps, opts.audit);
+  }
+
+  /** A hit, maybe sampled for the read check: one decrement unless it is. */
+  #sampleHit(
+    k: string,
+    key: string,
+    value: unknown,
+    loader: Loader<unknown>,
+    tags: readonly string[],
+    layer: "l1" | "l2",
+    since: { bornAt?: number; heldSince?: number },
+  ): void {
+    const audit = this.#audit;
+    if (!audit?.sampleHit()) return;
+    const born = layer === "l1" ? since.heldSince : since.bornAt;
+    const entryAgeMs = born === undefined ? null : this.#now() - born;
+    audit.checkRead({ k, key, value, loader, tags, layer, entryAgeMs });
   }
 
   #tierOf(opts: CacheOptions): L2Tier {
@@ -159,6 +196,7 @@ export class Cache {
     if (!e || now >= e.freshUntil) return undefined;
     this.#telemetry.count("hit_l1", key);
     noteL1Hit(this.name);
+    this.#sampleHit(k, key, e.value, loader, e.tags, "l1", e);
     // An L1 hit reads one option: merging them all would cost an object per hit.
     if ((options?.refreshAhead ?? this.#defaults.refreshAhead) > 0) {
       this.#pipeline.maybeRefresh(k, key, e, loader, this.#options(options), now);
@@ -223,10 +261,13 @@ export class Cache {
     this.stats.invalidations_tag += tags.length;
     if (keys.length > 0) this.events.emit("invalidation", { kind: "key", names: [...keys] });
     if (tags.length > 0) this.events.emit("invalidation", { kind: "tag", names: [...tags] });
+    const writtenAt = this.#now();
     await this.#l2.invalidate(operation, { keys: ks, tags: [...tags] });
+    this.#audit?.invalidated(ks, tags, writtenAt);
   }
 
   async close(): Promise<void> {
+    this.#audit?.close();
     this.#bus.close();
     this.#local.close();
     this.#l2.events.off("breaker", this.#onBreaker);

@@ -11,7 +11,8 @@ import type { Serializer } from "./serializer.ts";
  *   18     u32  load duration in ms (for refresh-ahead)
  *   22     f64  generation of the key space when the load began (see journal.ts: the recovery fence)
  *   30     u16  length N of the tags header
- *   32     N    JSON [tags, tagVersions], when N > 0
+ *   32     N    JSON [tags, tagVersions, bornAt], when N > 0 (bornAt: since the consistency auditor; readers
+ *               of before it ignore the third element)
  *   32+N   ...  the value's bytes
  *
  * Format 1 (before generations) reads as a miss: during a rolling deploy each side reloads the other's
@@ -33,10 +34,44 @@ export interface EntryMeta {
   generation: number;
   tags: string[];
   tagVersions: number[];
+  /**
+   * When the entry was built (ms, the building process's clock): the consistency auditor's measure of an
+   * L2 entry's age. Absent in entries written before it.
+   */
+  bornAt?: number;
+}
+
+/** The tags header of an untagged entry, `[[],[],<bornAt>]`: read without JSON.parse on the L2 hit path. */
+const UNTAGGED = Buffer.from("[[],[],");
+
+function tagsHeader(meta: EntryMeta): Buffer | undefined {
+  if (meta.bornAt === undefined) {
+    return meta.tags.length > 0 ? Buffer.from(JSON.stringify([meta.tags, meta.tagVersions])) : undefined;
+  }
+  if (meta.tags.length === 0) return Buffer.from(`[[],[],${meta.bornAt}]`);
+  return Buffer.from(JSON.stringify([meta.tags, meta.tagVersions, meta.bornAt]));
+}
+
+/** Tags, their versions and the birth time from the header's bytes; null when malformed. */
+function parseTagsHeader(buf: Buffer, n: number): Pick<EntryMeta, "tags" | "tagVersions" | "bornAt"> | null {
+  if (n > UNTAGGED.length && buf.compare(UNTAGGED, 0, UNTAGGED.length, HEADER, HEADER + UNTAGGED.length) === 0) {
+    const bornAt = Number(buf.toString("latin1", HEADER + UNTAGGED.length, HEADER + n - 1));
+    if (buf[HEADER + n - 1] === 0x5d && Number.isFinite(bornAt)) return { tags: [], tagVersions: [], bornAt };
+  }
+  try {
+    const [tags, tagVersions, bornAt] = JSON.parse(buf.toString("utf8", HEADER, HEADER + n)) as [
+      string[],
+      number[],
+      unknown,
+    ];
+    return typeof bornAt === "number" ? { tags, tagVersions, bornAt } : { tags, tagVersions };
+  } catch {
+    return null;
+  }
 }
 
 export function encodeEntry(meta: EntryMeta, body: Buffer): Buffer {
-  const tagsJson = meta.tags.length > 0 ? Buffer.from(JSON.stringify([meta.tags, meta.tagVersions])) : undefined;
+  const tagsJson = tagsHeader(meta);
   const n = tagsJson?.length ?? 0;
   const buf = Buffer.allocUnsafe(HEADER + n + body.length);
   buf.writeUInt8(FORMAT, 0);
@@ -56,15 +91,8 @@ export function decodeEntry(buf: Buffer): { meta: EntryMeta; body: Buffer } | nu
   if (buf.length < HEADER || buf.readUInt8(0) !== FORMAT) return null;
   const n = buf.readUInt16LE(30);
   if (buf.length < HEADER + n) return null;
-  let tags: string[] = [];
-  let tagVersions: number[] = [];
-  if (n > 0) {
-    try {
-      [tags, tagVersions] = JSON.parse(buf.toString("utf8", HEADER, HEADER + n)) as [string[], number[]];
-    } catch {
-      return null;
-    }
-  }
+  const header = n > 0 ? parseTagsHeader(buf, n) : { tags: [], tagVersions: [] };
+  if (!header) return null;
   return {
     meta: {
       kind: buf.readUInt8(1),
@@ -72,8 +100,7 @@ export function decodeEntry(buf: Buffer): { meta: EntryMeta; body: Buffer } | nu
       staleUntil: buf.readDoubleLE(10),
       loadMs: buf.readUInt32LE(18),
       generation: buf.readDoubleLE(22),
-      tags,
-      tagVersions,
+      ...header,
     },
     body: buf.subarray(HEADER + n),
   };
@@ -152,6 +179,7 @@ export function buildEntry(value: unknown, o: EntryTimes, at: EntryContext, seri
     generation: at.generation,
     tags: [...o.tags],
     tagVersions: at.tagVersions,
+    bornAt: at.now,
   };
   return { meta, body, value: notFound ? null : value };
 }

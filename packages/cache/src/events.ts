@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { ConsistencyViolation } from "./audit-core.ts";
 import type { BreakerState } from "./circuit-breaker.ts";
 
 export type RequestResult = "hit_l1" | "hit_l2" | "miss" | "stale" | "bypass";
@@ -13,6 +14,8 @@ export interface CacheEvents {
   l2_error: [{ operation: string; error: unknown }];
   /** Whether this cache's L1 may be used: its channel joined, the bus confirmed and the breaker closed. */
   bus: [{ up: boolean }];
+  /** The consistency auditor found an old value served or servable (docs/consistency.md); log it at warn. */
+  consistency_violation: [ConsistencyViolation];
 }
 
 /** Plain counters, cheap on the hot path; the metrics adapter reads them at scrape time. */
@@ -28,6 +31,15 @@ export interface CacheStats {
   invalidations_tag: number;
   collapsed: number;
   fills_rejected: number;
+  /** The consistency auditor's verdicts, by check (one per name of a sampled write, one per sampled hit). */
+  checks_write: number;
+  checks_read: number;
+  violations_write: number;
+  violations_read: number;
+  /** Loads of the source made by the read check (its extra load, capped as a share of the hits). */
+  audit_loads: number;
+  /** Samples that could give no verdict: the bus or breaker down, a write since the hit, a failed re-read. */
+  audit_skipped: number;
 }
 
 export const newStats = (): CacheStats => ({
@@ -42,6 +54,12 @@ export const newStats = (): CacheStats => ({
   invalidations_tag: 0,
   collapsed: 0,
   fills_rejected: 0,
+  checks_write: 0,
+  checks_read: 0,
+  violations_write: 0,
+  violations_read: 0,
+  audit_loads: 0,
+  audit_skipped: 0,
 });
 
 /** A cache's counters and events, shared by the facade and the load pipeline. */

@@ -3,6 +3,7 @@
 export * from "./backend.ts";
 export * from "./cache.ts";
 export * from "./circuit-breaker.ts";
+export * from "./consistency-audit.ts";
 export * from "./entry.ts";
 export * from "./errors.ts";
 export * from "./events.ts";

@@ -9,6 +9,8 @@ export interface L1Entry extends Pick<EntryMeta, "kind" | "freshUntil" | "staleU
   value: unknown;
   /** What the entry costs the heap, as `l1EntrySize` estimates it; the budget counts this. */
   size: number;
+  /** When it was put here (L1's clock): the consistency auditor asks whether it predates a write. */
+  heldSince: number;
 }
 
 /** Most entries have no tags: they share one empty list instead of holding one each. */
@@ -88,6 +90,7 @@ export class L1Cache {
       tags: meta.tags.length > 0 ? meta.tags : NO_TAGS,
       value,
       size: l1EntrySize(key, meta, bodyBytes),
+      heldSince: this.#now(),
     };
     this.#lru.set(key, entry);
     // An entry larger than the whole budget is refused by the LRU.
@@ -112,6 +115,11 @@ export class L1Cache {
     if (!keys) return;
     for (const k of [...keys]) this.#lru.delete(k);
     this.#byTag.delete(tag);
+  }
+
+  /** The keys of the entries that carry `tag`. */
+  keysOfTag(tag: string): Iterable<string> {
+    return this.#byTag.get(tag) ?? [];
   }
 
   clear(): void {

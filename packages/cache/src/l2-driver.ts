@@ -36,6 +36,28 @@ export interface BusMessage {
   filled?: string;
   /** Every L1 entry must go. */
   all?: boolean;
+  /** The consistency auditor asks every process whether its L1 holds these from before a write. */
+  probe?: AuditProbe;
+  /** A process's answer to a probe: what its L1 holds of the names asked, and for how long. */
+  answer?: AuditAnswer;
+}
+
+/** A write check's question (consistency-audit.ts); a process answers only about names its L1 holds. */
+export interface AuditProbe {
+  id: string;
+  keys: string[];
+  tags: string[];
+  /** How long before the probe left the write was made: only entries held longer are worth an answer. */
+  sinceWriteMs: number;
+}
+
+export interface AuditAnswer {
+  /** The probe's id, and its sender's. */
+  id: string;
+  to: string;
+  /** [name, ms held] of the keys, and of each tag's oldest entry, that L1 held longer than `sinceWriteMs`. */
+  keys: Array<[string, number]>;
+  tags: Array<[string, number]>;
 }
 
 /**
@@ -76,6 +98,8 @@ export interface L2Driver {
    * miss costs two: this read, and the fill. Without, the read is lighter for the server (no script).
    */
   read(key: string, tags: readonly string[], lease?: LeaseRequest): Promise<L2Read>;
+  /** The key's version: what a fill compares against, and what every invalidation of the key bumps. */
+  readKeyVersion(key: string): Promise<string>;
   /** The generation and the tags' versions, for a write-through entry. */
   readVersions(tags: readonly string[]): Promise<{ generation: number; tagVersions: number[] }>;
   /**

@@ -28,6 +28,10 @@ export interface L2Tier {
   /** The entry and versions; with `lease`, an empty key's lease too (`L2Driver.read`). */
   read(k: string, tags: readonly string[], lease?: LeaseRequest): Promise<L2Read | undefined>;
   readTagVersions(tags: readonly string[]): Promise<number[] | undefined>;
+  /** The key's version, the generation and the tags' versions; undefined when L2 was bypassed. */
+  readAllVersions(k: string, tags: readonly string[]): Promise<string | undefined>;
+  /** Publishes on the key space's bus (the auditor's probes and answers); never fails. */
+  publish(m: BusMessage): Promise<void>;
   /** The key's version (for the fill's compare-and-set) and the lease, in one round trip. */
   lease(k: string, token: string, ttlMs: number): Promise<LeaseGrant | undefined>;
   /** Stores if the version still matches; with a token, releases the lease and wakes its waiters. */
@@ -104,6 +108,17 @@ export class RemoteL2Tier implements L2Tier {
     return v?.tagVersions;
   }
 
+  async readAllVersions(k: string, tags: readonly string[]) {
+    const d = this.driver;
+    const both = () => Promise.all([d.readKeyVersion(k), d.readVersions(tags)]);
+    const v = await this.tier.call("read", both).catch(() => undefined);
+    return v && JSON.stringify([v[0], v[1].generation, v[1].tagVersions]);
+  }
+
+  async publish(m: BusMessage) {
+    await this.tier.call("publish", () => this.driver.publish(m)).catch(() => undefined);
+  }
+
   lease(k: string, token: string, ttlMs: number) {
     const d = this.driver;
     return this.tier
@@ -172,6 +187,8 @@ export function nullTier(): L2Tier {
     start: async () => {},
     read: async () => undefined,
     readTagVersions: async () => undefined,
+    readAllVersions: async () => undefined,
+    publish: async () => {},
     lease: async () => undefined,
     fill: async () => false,
     put: async () => {},

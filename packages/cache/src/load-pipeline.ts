@@ -33,6 +33,8 @@ export interface PipelineDeps {
   waitPollMs: number;
   now: () => number;
   random: () => number;
+  /** Every L2 hit served, with its loader (the consistency auditor samples some). */
+  l2Hit: (k: string, key: string, entry: BuiltEntry, loader: Loader<unknown>, tags: readonly string[]) => void;
 }
 
 interface L2Lookup {
@@ -101,6 +103,7 @@ export class LoadPipeline {
       if (first) this.#missRate += ((first.hit ? 0 : 1) - this.#missRate) * MISS_RATE_WEIGHT;
       if (first?.hit) {
         this.d.telemetry.count("hit_l2", key);
+        this.d.l2Hit(k, key, first.hit, loader as Loader<unknown>, o.tags);
         local.fill(k, first.hit, epoch);
         return this.#hit(first.hit, "l2", false) as CacheResult<T>;
       }
@@ -195,6 +198,7 @@ export class LoadPipeline {
       if (read === undefined) return got;
       if (read.hit && !refresh) {
         this.d.telemetry.count("hit_l2", key);
+        this.d.l2Hit(k, key, read.hit, job.loader, o.tags);
         if (!flight.invalidated) this.d.local.fill(k, read.hit);
         return { answer: this.#hit(read.hit, "l2", got.collapsed) };
       }

@@ -118,6 +118,9 @@ export function createMemoryL2(
       if (lease && payload === null) read.lease = takeLease(key, lease.token, lease.ttlMs);
       return read;
     },
+    async readKeyVersion(key) {
+      return version(key);
+    },
     async readVersions(tags) {
       return { generation: count(keys.generation), tagVersions: tags.map((t) => count(keys.tag(t))) };
     },

@@ -9,6 +9,8 @@ interface Spec {
   help: string;
   labelNames: string[];
   read: Read;
+  /** Shown at 0 from the first scrape: a ratio of violations to checks needs both series to exist. */
+  zeros?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ class CacheCounter extends Counter {
           spec.read(cache.stats, (labels, value) => {
             const id = JSON.stringify(labels);
             const delta = value - (last.get(id) ?? 0);
-            if (delta > 0) this.labels({ cache: cache.name, ...labels }).inc(delta);
+            if (delta > 0 || (spec.zeros && !last.has(id))) this.labels({ cache: cache.name, ...labels }).inc(delta);
             last.set(id, value);
           });
         }
@@ -78,6 +80,33 @@ const SPECS: Spec[] = [
       inc({ kind: "tag" }, s.invalidations_tag);
     },
   },
+  {
+    name: "cache_consistency_checks_total",
+    help: "Consistency auditor's verdicts, by check (write: a name of a sampled invalidation; read: a sampled hit)",
+    labelNames: ["cache", "check"],
+    zeros: true,
+    read: (s, inc) => {
+      inc({ check: "write" }, s.checks_write);
+      inc({ check: "read" }, s.checks_read);
+    },
+  },
+  {
+    name: "cache_consistency_violations_total",
+    help: "Consistency auditor's checks that found an old value served or servable",
+    labelNames: ["cache", "check"],
+    zeros: true,
+    read: (s, inc) => {
+      inc({ check: "write" }, s.violations_write);
+      inc({ check: "read" }, s.violations_read);
+    },
+  },
+  {
+    name: "cache_consistency_loads_total",
+    help: "Source loads made by the consistency auditor's read check (its extra load)",
+    labelNames: ["cache"],
+    zeros: true,
+    read: (s, inc) => inc({}, s.audit_loads),
+  },
 ];
 
 function counterIn(registry: Registry, spec: Spec): CacheCounter {
@@ -89,7 +118,9 @@ function counterIn(registry: Registry, spec: Spec): CacheCounter {
 
 /**
  * Exposes a cache in `registry` with the metric names of docs/architecture.md ("Contracts"): cache_requests_total{cache,
- * result}, cache_loads_total{cache}, cache_load_errors_total{cache}, cache_invalidations_total{cache,kind}.
+ * result}, cache_loads_total{cache}, cache_load_errors_total{cache}, cache_invalidations_total{cache,kind}, and the
+ * consistency auditor's cache_consistency_checks_total{cache,check}, cache_consistency_violations_total{cache,check}
+ * and cache_consistency_loads_total{cache} (docs/consistency.md).
  * Returns the function that stops reporting it (counts already scraped stay, as counters do).
  */
 export function registerCacheMetrics(cache: Cache, registry: Registry): () => void {

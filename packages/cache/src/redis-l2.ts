@@ -193,6 +193,9 @@ export function redisKeySpace(
       const all = [...own, ...counters(tags)];
       return (run(SCRIPTS.pfRead, all, lease.token, ttl) as Promise<Reply>).then((r) => toRead(r, r, 3));
     },
+    async readKeyVersion(key) {
+      return (await redis.get(keys.version(key))) ?? "0";
+    },
     async readVersions(tags) {
       const counts = await redis.mget(counters(tags));
       return { generation: toCount(counts[0]), tagVersions: counts.slice(1).map(toCount) };

@@ -1,3 +1,4 @@
+import type { AuditOptions } from "./audit-core.ts";
 import type { L2Driver } from "./l2-driver.ts";
 import type { RemoteTier, RemoteTierOptions } from "./remote-tier.ts";
 import type { Serializer } from "./serializer.ts";
@@ -46,6 +47,8 @@ export interface CacheOptions extends RemoteTierOptions {
   /** Entries' clock (fresh/stale times), the breaker's and L1's; `Date.now` by default. */
   now?: () => number;
   random?: () => number;
+  /** The consistency auditor's rates and bounds (docs/consistency.md); on by default, `false` stops its sampling. */
+  audit?: AuditOptions | false;
 }
 
 export type CacheStatus = "hit" | "miss" | "stale" | "bypass";

@@ -9,6 +9,7 @@ import type { OrderQuery } from "./order.ts";
 export const CACHE_PREFIX = {
   shopCatalogue: "shop:catalogue",
   shopModels: "shop:models",
+  shopModelFiles: "shop:model-files",
   crmCustomers: "crm:customers",
   mesOrders: "mes:orders",
   mesModels: "mes:models",

@@ -48,9 +48,34 @@ export const QuoteQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The materials an FDM printer slices: resin is printed on another kind of machine. */
+export const SLICEABLE_MATERIALS = MATERIALS.filter((m) => m !== "resin");
+
+/** Whether a model can be printed on the shop's printer, as a customer sees it before paying. */
+export const PrintabilitySchema = Type.Object({
+  printable: Type.Boolean({ description: "fits the printer and is watertight; the slicer's warnings aside" }),
+  fitsPrinter: Type.Boolean(),
+  watertight: Type.Boolean(),
+  printer: Type.Object({
+    name: Type.String(),
+    volumeMm: Vec3,
+    nozzleMm: Type.Number(),
+  }),
+  /** Why it cannot be printed as it is, in words a customer understands; empty when printable. */
+  problems: Type.Array(Type.String()),
+  /** The slicer's warnings, once the model was sliced with these options. */
+  warnings: Type.Array(Type.String()),
+});
+
 export const QuoteSchema = Type.Intersect([
   AnalysisSchema,
   Type.Object({
+    /**
+     * Where the print time and mass come from: PrusaSlicer's figures when this model was sliced with these
+     * options, else the measure-and-estimate rule. Optional until every MES in a rolling deploy sends it.
+     */
+    estimator: Type.Optional(Type.Enum(["slicer", "heuristic"])),
+    printability: Type.Optional(PrintabilitySchema),
     quote: Type.Object({
       pricingVersion: Type.Integer(),
       currency: Type.String(),
@@ -73,6 +98,58 @@ export const QuoteSchema = Type.Intersect([
   }),
 ]);
 
+/** The profile options of a slice (the printer is the shop's own). */
+export const SliceQuerySchema = Type.Object(
+  {
+    material: Type.Enum([...SLICEABLE_MATERIALS], { default: "PLA" }),
+    infill: QuoteQuerySchema.properties.infill,
+    layerHeight: QuoteQuerySchema.properties.layerHeight,
+  },
+  { additionalProperties: false },
+);
+
+/** A stored model to slice, as the JSON alternative to uploading the file. */
+export const SliceModelRefSchema = Type.Object(
+  { modelKey: Type.String({ minLength: 1, maxLength: 512, pattern: "^models/[A-Za-z0-9._-]+$" }) },
+  { additionalProperties: false },
+);
+
+/** What PrusaSlicer says of a model sliced with a profile, read from the G-code it wrote. */
+export const SliceFiguresSchema = Type.Object({
+  printTimeSeconds: Type.Integer({ description: "estimated printing time, normal mode" }),
+  filamentMm: Type.Number(),
+  filamentCm3: Type.Number(),
+  filamentGrams: Type.Number(),
+  layerCount: Type.Integer(),
+  warnings: Type.Array(Type.String()),
+});
+
+export const SliceResultSchema = Type.Object({
+  modelSha256: Type.String(),
+  profileHash: Type.String({ description: "sha256 of the slicer configuration file" }),
+  profileVersion: Type.Integer(),
+  slicerVersion: Type.String(),
+  gcodeKey: Type.String({ description: "the G-code in the object store (content-addressed)" }),
+  gcodeBytes: Type.Integer(),
+  figures: SliceFiguresSchema,
+});
+
+export const SliceJobStateSchema = Type.Enum(["queued", "running", "done", "failed", "cancelled"]);
+
+/** A slicing job: `done` carries the result, `failed` the error. */
+export const SliceJobSchema = Type.Object({
+  id: Type.String(),
+  state: SliceJobStateSchema,
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  createdAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+  modelSha256: Type.String(),
+  options: Type.Object({ material: Type.String(), infill: Type.Number(), layerHeight: Type.Number() }),
+  printability: PrintabilitySchema,
+  result: Type.Optional(SliceResultSchema),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+
 /** A model's metadata as the Shop shows it with a product. */
 export const ModelMetadataSchema = Type.Object({
   sha256: Type.String(),
@@ -94,3 +171,9 @@ export type Analysis = Static<typeof AnalysisSchema>;
 export type QuoteQuery = Static<typeof QuoteQuerySchema>;
 export type Quote = Static<typeof QuoteSchema>;
 export type ModelMetadata = Static<typeof ModelMetadataSchema>;
+export type Printability = Static<typeof PrintabilitySchema>;
+export type SliceQuery = Static<typeof SliceQuerySchema>;
+export type SliceFigures = Static<typeof SliceFiguresSchema>;
+export type SliceResult = Static<typeof SliceResultSchema>;
+export type SliceJobState = Static<typeof SliceJobStateSchema>;
+export type SliceJob = Static<typeof SliceJobSchema>;

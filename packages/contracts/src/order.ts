@@ -1,5 +1,6 @@
 import { Id, Pagination } from "@printfab/platform";
 import { type Static, Type } from "typebox";
+import { Material, ModelKey } from "./product.ts";
 
 /** The order statuses (docs/architecture.md); MES owns the rules that move between them. */
 export const ORDER_STATUSES = [
@@ -40,6 +41,11 @@ export const StatusChangeSchema = Type.Object({
   to: OrderStatusSchema,
   by: Type.String(),
   at: Type.String({ format: "date-time" }),
+  /**
+   * The history row's id: the change's `seq` on the event streams, so a stream can replay from an order
+   * read through the cache. Optional only because an entry cached by an older MES lacks it.
+   */
+  seq: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const OrderSchema = Type.Intersect([
@@ -52,6 +58,21 @@ export const OrderQuerySchema = Type.Object(
   { status: Type.Optional(OrderStatusSchema), customerId: Type.Optional(Id), ...Pagination },
   { additionalProperties: false },
 );
+
+/** The lifecycle as MES enforces it: every status, and where each may move (GET /orders/lifecycle). */
+export const OrderLifecycleSchema = Type.Object({
+  statuses: Type.Array(OrderStatusSchema),
+  next: Type.Record(Type.String(), Type.Array(OrderStatusSchema)),
+});
+
+/** MES's queue: a page of orders, oldest first (the queue) or newest first (a customer's "my orders"). */
+export const OrderQueueQuerySchema = Type.Object(
+  { ...OrderQuerySchema.properties, sort: Type.Optional(Type.Enum(["oldest", "newest"], { default: "oldest" })) },
+  { additionalProperties: false },
+);
+
+/** A customer's own orders, as the Shop asks for them (the customer is the signed-in one). */
+export const CustomerOrderQuerySchema = Type.Object({ ...Pagination }, { additionalProperties: false });
 
 export const OrderPageSchema = Type.Object({
   items: Type.Array(OrderSummarySchema),
@@ -72,10 +93,19 @@ export const PlaceOrderSchema = Type.Object(
 );
 
 /** What the Shop sends MES to place an order: prices fixed by the Shop at order time. */
+/**
+ * An item as the Shop places it: what the order records, and the product's model and material, which MES
+ * slices as soon as the order is placed (they are not part of the order itself).
+ */
+export const NewOrderItemSchema = Type.Intersect([
+  OrderItemSchema,
+  Type.Object({ modelKey: Type.Optional(ModelKey), material: Type.Optional(Material) }),
+]);
+
 export const NewOrderSchema = Type.Object(
   {
     customerId: Type.Integer({ minimum: 1 }),
-    items: Type.Array(OrderItemSchema, ITEMS_PER_ORDER),
+    items: Type.Array(NewOrderItemSchema, ITEMS_PER_ORDER),
   },
   { additionalProperties: false },
 );
@@ -88,6 +118,8 @@ export type OrderSummary = Static<typeof OrderSummarySchema>;
 export type StatusChange = Static<typeof StatusChangeSchema>;
 export type Order = Static<typeof OrderSchema>;
 export type OrderQuery = Static<typeof OrderQuerySchema>;
+export type OrderQueueQuery = Static<typeof OrderQueueQuerySchema>;
 export type OrderPage = Static<typeof OrderPageSchema>;
+export type OrderLifecycle = Static<typeof OrderLifecycleSchema>;
 export type PlaceOrder = Static<typeof PlaceOrderSchema>;
 export type NewOrder = Static<typeof NewOrderSchema>;

@@ -4,8 +4,8 @@ import { type Static, Type } from "typebox";
 import { MATERIALS, ModelMetadataSchema } from "./model.ts";
 
 const Category = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,39}$", description: "lower-case slug" });
-const ModelKey = Type.String({ pattern: OBJECT_KEY_PATTERN, maxLength: OBJECT_KEY_MAX_LENGTH });
-const Material = Type.Enum([...MATERIALS]);
+export const ModelKey = Type.String({ pattern: OBJECT_KEY_PATTERN, maxLength: OBJECT_KEY_MAX_LENGTH });
+export const Material = Type.Enum([...MATERIALS]);
 
 export const ProductSchema = Type.Object({
   id: Type.Integer(),
@@ -75,3 +75,16 @@ export type ProductQuery = Static<typeof ProductQuerySchema>;
 export type ProductPage = Static<typeof ProductPageSchema>;
 export type NewProduct = Static<typeof NewProductSchema>;
 export type ProductPatch = Static<typeof ProductPatchSchema>;
+
+/** A product's model file in OpenAPI: its bytes, or a range of them. */
+export const ModelFileSchema = Type.Unsafe<Buffer>({ type: "string", format: "binary" });
+
+/** `GET /categories` takes no query string. */
+export const CategoryQuerySchema = Type.Object({}, { additionalProperties: false });
+
+/** The catalogue's categories with how many products each has, by name. */
+export const CategoryListSchema = Type.Object({
+  items: Type.Array(Type.Object({ name: Type.String(), count: Type.Integer() })),
+});
+
+export type CategoryList = Static<typeof CategoryListSchema>;

@@ -1,4 +1,4 @@
-import type { NewOrder, Order, OrderPage, OrderQuery } from "@printfab/contracts";
+import type { NewOrder, Order, OrderPage, OrderQueueQuery } from "@printfab/contracts";
 import { AppError, type NeighbourClient } from "@printfab/platform";
 
 const unexpected = (status: number) =>
@@ -15,10 +15,12 @@ export class MesOrdersClient {
     return res.body;
   }
 
-  async listOrders(q: OrderQuery): Promise<OrderPage> {
+  /** A page of MES's queue: oldest first unless `sort` is `newest`. */
+  async listOrders(q: OrderQueueQuery): Promise<OrderPage> {
     const params = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
     if (q.customerId !== undefined) params.set("customerId", String(q.customerId));
     if (q.status) params.set("status", q.status);
+    if (q.sort) params.set("sort", q.sort);
     const res = await this.mes.request<OrderPage>("GET", `/orders?${params}`);
     if (res.status !== 200) throw unexpected(res.status);
     return res.body;

@@ -7,10 +7,25 @@ export const list = (v: unknown): Xml[] => (v === undefined ? [] : Array.isArray
 
 type Transform = number[] | undefined;
 
-/** An object placed by a build item or a component. */
-export interface Placement {
+/** Where an object is: a model part of the package (its key) and the object's id in that part. */
+export interface ObjectRef {
+  part: string;
   id: string;
+}
+
+/** An object placed by a build item or a component. */
+export interface Placement extends ObjectRef {
   transform: Transform;
+}
+
+/** The package's objects as the build sees them; external model parts are read when first referred to. */
+export interface ObjectStore {
+  /** The object `ref` names, or a MeshError saying why there is none. */
+  object(ref: ObjectRef): Xml;
+  /** What a build item, or a component of an object in part `from`, refers to: its objectid in its part. */
+  target(from: string, element: Xml): ObjectRef;
+  /** `object 3`, or `object 3 of /3D/Objects/object_1.model` outside the root part: for messages. */
+  describe(ref: ObjectRef): string;
 }
 
 /** Components nest at most this deep below a build item. */
@@ -54,6 +69,21 @@ function compose(a: Transform, b: Transform): Transform {
   return r;
 }
 
+/** Object types that are printed solid; `support` and `surface` meshes are not filled, so they hold no volume. */
+const PRINTED = new Set(["model", "solidsupport"]);
+const UNFILLED = new Set(["support", "surface"]);
+
+/** Whether the object's own mesh and components are printed; a MeshError for types a build may not hold. */
+function printed(object: Xml, what: () => string): boolean {
+  const type = object.type === undefined ? "model" : String(object.type);
+  if (PRINTED.has(type)) return true;
+  if (UNFILLED.has(type)) return false;
+  if (type === "other") throw new MeshError(`3MF build includes ${what()}, of type "other", which no build may hold`);
+  throw new MeshError(
+    `3MF ${what()} has type "${type.slice(0, 40)}", not one of model, solidsupport, support, surface, other`,
+  );
+}
+
 /** An object with everything below it counted: each object is visited once, however often it is placed. */
 interface Node {
   /** Triangles of the object and of its components, recursively. */
@@ -62,50 +92,51 @@ interface Node {
   placements: number;
   /** Component levels below the object. */
   height: number;
-  children: Placement[];
+  children: Array<{ node: Node; transform: Transform }>;
   mesh: Xml | undefined;
   geometry?: { vertices: Float64Array; corners: Uint32Array };
 }
 
 /** Memoised, cycle-safe counts of what each object expands to, refused past `max` as soon as they get there. */
 class BuildCounter {
+  /** Counted objects by part and id (a part key holds no NUL, so the pair is unambiguous). */
   readonly #nodes = new Map<string, Node>();
   readonly #visiting = new Set<string>();
 
   constructor(
-    private readonly objects: Map<string, Xml>,
+    private readonly store: ObjectStore,
     private readonly max: number,
   ) {}
 
-  /** A counted object (only those `count` reached exist). */
-  node(id: string): Node {
-    return this.#nodes.get(id) as Node;
-  }
-
-  count(id: string, depth: number): Node {
-    const known = this.#nodes.get(id);
+  count(ref: ObjectRef, depth: number): Node {
+    const key = `${ref.part}\0${ref.id}`;
+    const known = this.#nodes.get(key);
     if (known && depth + known.height <= MAX_DEPTH) return known;
     if (known || depth > MAX_DEPTH) throw new MeshError("3MF components nest too deep");
-    if (this.#visiting.has(id)) throw new MeshError(`3MF components form a cycle through object ${id}`);
-    const obj = this.objects.get(id);
-    if (!obj) throw new MeshError(`3MF refers to object ${id}, which does not exist`);
-    this.#visiting.add(id);
-    const mesh = obj.mesh as Xml | undefined;
-    const triangles = list((mesh?.triangles as Xml | undefined)?.triangle).length;
-    const node: Node = { triangles, placements: 0, height: 0, children: [], mesh };
+    const what = () => this.store.describe(ref);
+    if (this.#visiting.has(key)) throw new MeshError(`3MF components form a cycle through ${what()}`);
+    const obj = this.store.object(ref);
+    const node: Node = { triangles: 0, placements: 0, height: 0, children: [], mesh: undefined };
+    if (!printed(obj, what)) {
+      this.#nodes.set(key, node);
+      return node;
+    }
+    this.#visiting.add(key);
+    node.mesh = obj.mesh as Xml | undefined;
+    node.triangles = list((node.mesh?.triangles as Xml | undefined)?.triangle).length;
     for (const c of list((obj.components as Xml | undefined)?.component)) {
-      const child = { id: String(c.objectid), transform: parseTransform(c.transform) };
-      const counted = this.count(child.id, depth + 1);
-      node.children.push(child);
+      const transform = parseTransform(c.transform);
+      const counted = this.count(this.store.target(ref.part, c), depth + 1);
+      node.children.push({ node: counted, transform });
       node.height = Math.max(node.height, counted.height + 1);
       node.triangles += counted.triangles;
       node.placements += counted.placements;
-      this.check(node.triangles, node.placements, `3MF object ${id}`);
+      this.check(node.triangles, node.placements, `3MF ${what()}`);
     }
     if (node.triangles > 0) node.placements++;
-    this.check(node.triangles, node.placements, `3MF object ${id}`);
-    this.#visiting.delete(id);
-    this.#nodes.set(id, node);
+    this.check(node.triangles, node.placements, `3MF ${what()}`);
+    this.#visiting.delete(key);
+    this.#nodes.set(key, node);
     return node;
   }
 
@@ -145,21 +176,25 @@ function geometryOf(node: Node): NonNullable<Node["geometry"]> {
  * The build's triangles in millimetres. Everything is counted first, so a component bomb is refused before
  * anything is allocated, and the output is one Float32Array of the exact size.
  */
-export function expandBuild(objects: Map<string, Xml>, items: Placement[], scale: number, maxTriangles: number): Mesh {
-  const counter = new BuildCounter(objects, maxTriangles);
+export function expandBuild(store: ObjectStore, items: Placement[], scale: number, maxTriangles: number): Mesh {
+  const counter = new BuildCounter(store, maxTriangles);
   let total = 0;
   let placements = 0;
-  for (const item of items) {
-    const node = counter.count(item.id, 0);
+  const roots = items.map((item) => {
+    const node = counter.count(item, 0);
     total += node.triangles;
     placements += node.placements;
     counter.check(total, placements, "the 3MF build");
+    return { node, transform: item.transform };
+  });
+  if (total === 0) {
+    throw new MeshError(
+      "3MF has no triangles to print (only the meshes of objects of type model or solidsupport are printed)",
+    );
   }
-  if (total === 0) throw new MeshError("3MF has no triangles");
   const positions = new Float32Array(total * 9);
   let at = 0;
-  const emit = (p: Placement) => {
-    const node = counter.node(p.id);
+  const emit = (node: Node, transform: Transform) => {
     // Skipping empty subtrees bounds the walk by the triangles and placements counted above.
     if (node.triangles === 0) return;
     const { vertices, corners } = geometryOf(node);
@@ -167,13 +202,13 @@ export function expandBuild(objects: Map<string, Xml>, items: Placement[], scale
       let x = vertices[c * 3] as number,
         y = vertices[c * 3 + 1] as number,
         z = vertices[c * 3 + 2] as number;
-      if (p.transform) [x, y, z] = transformPoint(p.transform, x, y, z);
+      if (transform) [x, y, z] = transformPoint(transform, x, y, z);
       positions[at++] = x * scale;
       positions[at++] = y * scale;
       positions[at++] = z * scale;
     }
-    for (const c of node.children) emit({ id: c.id, transform: compose(c.transform, p.transform) });
+    for (const c of node.children) emit(c.node, compose(c.transform, transform));
   };
-  for (const item of items) emit(item);
+  for (const root of roots) emit(root.node, root.transform);
   return { positions, triangleCount: total };
 }

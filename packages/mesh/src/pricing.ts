@@ -62,6 +62,12 @@ export function priceModel(
   const flow = PRICING.machine.flowMm3PerSecAt02 * (options.layerHeightMm / 0.2);
   const layers = Math.ceil(m.bbox.size[2] / options.layerHeightMm);
   const printSec = printedMm3 / flow + layers * PRICING.machine.layerOverheadSec;
+  return priceEstimate(massGrams, printSec, options);
+}
+
+/** Prices one part from its mass and print time, however they were estimated (the rule above, a slicer). */
+export function priceEstimate(massGrams: number, printSec: number, options: PricingOptions): Quote {
+  const mat = PRICING.materials[options.material];
   const materialCents = Math.round((massGrams / 1000) * mat.pricePerKgCents);
   const machineCents = Math.round((printSec / 3600) * PRICING.machine.hourlyRateCents);
   const unit = materialCents + machineCents;

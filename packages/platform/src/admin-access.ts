@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { unauthorized } from "./errors.ts";
 
 export interface AdminAccess {
+  /** Whether an admin token is configured (without one, the operators' routes are open, as on a laptop). */
+  readonly required: boolean;
   /** True when the request carries the admin token; always false when none is configured. */
   isAdmin(request: FastifyRequest): boolean;
   /** An `onRequest` hook for the operators' routes (/metrics, /docs): 401 without the token, when one is set. */
@@ -19,6 +21,7 @@ export function adminAccess(token: string | undefined): AdminAccess {
     return expected !== undefined && typeof header === "string" && timingSafeEqual(digest(header.trim()), expected);
   };
   return {
+    required: expected !== undefined,
     isAdmin,
     guard: async (request) => {
       if (expected && !isAdmin(request)) throw unauthorized("this operators' route needs the admin token");

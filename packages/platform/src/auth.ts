@@ -19,9 +19,29 @@ export interface AuthOptions {
   now?: () => number;
 }
 
+/**
+ * What a token is for. A session token (a bearer token, or the JWT a session cookie holds) opens any route
+ * its role may use; a ticket is a short-lived token that only opens event streams, because a browser's
+ * EventSource cannot send headers and a URL ends up in logs and histories.
+ */
+export type TokenUse = "session" | "ticket";
+
+/** A verified token: who it speaks for and when it expires (seconds since the epoch). */
+export interface VerifiedToken {
+  principal: Principal;
+  expiresAt: number;
+}
+
+/** The longest lifetime of a ticket: long enough to open a stream, too short to be worth stealing from a log. */
+export const TICKET_LIFETIME_S = 60;
+
 export interface Auth {
   /** Signs a token that expires after `expiresInSeconds` (at most the maximum lifetime). */
   sign(principal: Principal, expiresInSeconds?: number): string;
+  /** Signs a ticket for the event streams, valid `TICKET_LIFETIME_S`. */
+  signTicket(principal: Principal): VerifiedToken & { ticket: string };
+  /** Verifies a raw token for `use`; throws 401 as `authenticate` does, and for a token of the other use. */
+  verify(token: string, use: TokenUse): VerifiedToken;
   /** Verifies a `Bearer` header; throws 401 when it is missing, malformed, forged, expired or too long-lived. */
   authenticate(authorizationHeader: string | undefined): Principal;
   /** As authenticate, then 403 unless the principal holds one of the roles. */
@@ -30,6 +50,7 @@ export interface Auth {
 
 export const DEFAULT_MAX_TOKEN_LIFETIME_S = 7 * 24 * 3600;
 const DEFAULT_CLOCK_TOLERANCE_S = 30;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /**
@@ -75,10 +96,8 @@ export function createAuth(secret: string, options: AuthOptions = {}): Auth {
   });
   const sign = createSigner({ key: secret, algorithm: "HS256" });
 
-  const authenticate = (header: string | undefined): Principal => {
-    if (!header) throw unauthorized("missing Authorization header");
-    const token = BEARER.exec(header.trim())?.[1];
-    if (!token) throw unauthorized("Authorization must be 'Bearer <JWT>'");
+  const verifyToken = (token: string, use: TokenUse): VerifiedToken => {
+    if (token.length > 4096 || !JWT.test(token)) throw unauthorized("malformed token");
     let claims: Record<string, unknown>;
     try {
       claims = verify(token);
@@ -86,7 +105,21 @@ export function createAuth(secret: string, options: AuthOptions = {}): Auth {
       throw unauthorized("invalid token");
     }
     checkTimes(claims, now() / 1000, maxLifetimeS, toleranceS);
-    return checkPrincipal(claims);
+    const principal = checkPrincipal(claims);
+    if ((claims.use === "ticket") !== (use === "ticket")) {
+      throw unauthorized(use === "ticket" ? "not a ticket" : "a ticket only opens event streams");
+    }
+    if (use === "ticket" && (claims.exp as number) - now() / 1000 > TICKET_LIFETIME_S + toleranceS) {
+      throw unauthorized("ticket lives too long");
+    }
+    return { principal, expiresAt: claims.exp as number };
+  };
+
+  const authenticate = (header: string | undefined): Principal => {
+    if (!header) throw unauthorized("missing Authorization header");
+    const token = BEARER.exec(header.trim())?.[1];
+    if (!token) throw unauthorized("Authorization must be 'Bearer <JWT>'");
+    return verifyToken(token, "session").principal;
   };
 
   return {
@@ -97,6 +130,12 @@ export function createAuth(secret: string, options: AuthOptions = {}): Auth {
       const iat = Math.floor(now() / 1000);
       return sign({ ...principal, iat, exp: iat + expiresInSeconds });
     },
+    signTicket(principal) {
+      const iat = Math.floor(now() / 1000);
+      const expiresAt = iat + TICKET_LIFETIME_S;
+      return { ticket: sign({ ...principal, use: "ticket", iat, exp: expiresAt }), principal, expiresAt };
+    },
+    verify: verifyToken,
     authenticate,
     authorize(header, roles) {
       const principal = authenticate(header);

@@ -17,6 +17,7 @@ export const DEFAULT_EDGE: EdgeSettings = {
   adminToken: undefined,
   uploadRatePerMinute: 30,
   uploadConcurrencyPerClient: 2,
+  sessions: { secureCookie: true, demo: false },
 };
 
 /** Seconds a client is told to wait when the service itself is overloaded or stopping. */

@@ -1,4 +1,6 @@
+import type { AuditOptions } from "@printfab/cache";
 import { type Env, EnvSchema } from "./config-schema.ts";
+import type { SessionSettings } from "./session-routes.ts";
 import type { TracingSettings } from "./tracing.ts";
 import { makeAjv } from "./validation.ts";
 
@@ -49,6 +51,8 @@ export interface Config {
   /** Prepended to every cache's key prefix, so that several Printfab deployments can share one Redis. */
   cacheNamespace: string;
   l1MaxBytes: number;
+  /** The consistency auditor's rates and bounds, for every cache (docs/consistency.md). */
+  cacheAudit: AuditOptions;
   /** Per-cache TTLs, in seconds. */
   ttl: { productList: number; product: number; model: number; order: number; customer: number; analysis: number };
   /** No DATABASE_URL and NODE_ENV is not `production`: the all-in-one demo, the only mode with a default secret. */
@@ -60,6 +64,11 @@ export interface Config {
   meshMaxTriangles: number;
   meshMaxUncompressedBytes: number;
   outboxRelayIntervalMs: number;
+  /** Model files up to this size are kept whole in the cache (bytes). */
+  modelCacheMaxBytes: number;
+  slicer: SlicerSettings;
+  /** Server-Sent Events: heartbeat and limits. */
+  eventStreams: { heartbeatMs: number; maxStreams: number; maxStreamsPerPrincipal: number };
   logLevel: string;
   bodyLimitBytes: number;
   meshThreads: number | undefined;
@@ -69,6 +78,16 @@ export interface Config {
   shutdownGraceMs: number;
   seed: "auto" | "off";
   tracing: TracingSettings;
+}
+
+/** PrusaSlicer in MES: the executable (undefined: slicing off), its pool and the printer it slices for. */
+export interface SlicerSettings {
+  binary: string | undefined;
+  processes: number;
+  queueLength: number;
+  perClientQueued: number;
+  deadlineMs: number;
+  printer: { volumeMm: [number, number, number]; nozzleMm: number };
 }
 
 /** What every HTTP service enforces on its clients, before any route runs. */
@@ -86,6 +105,8 @@ export interface EdgeSettings {
   adminToken: string | undefined;
   uploadRatePerMinute: number;
   uploadConcurrencyPerClient: number;
+  /** The pages' sign-in: the session cookie's flags, and the embedded demo's "act as" sign-in. */
+  sessions: SessionSettings;
 }
 
 export class ConfigError extends Error {
@@ -185,6 +206,13 @@ export function loadConfig(
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     cacheNamespace: e.CACHE_NAMESPACE,
     l1MaxBytes: Math.floor(e.L1_MAX_MB * 1024 * 1024),
+    cacheAudit: {
+      writeRate: e.CACHE_AUDIT_WRITE_RATE,
+      readRate: e.CACHE_AUDIT_READ_RATE,
+      delayMs: e.CACHE_AUDIT_DELAY_MS,
+      boundMs: e.CACHE_AUDIT_BOUND_MS,
+      maxLoadShare: e.CACHE_AUDIT_MAX_LOAD_SHARE,
+    },
     ttl: {
       productList: e.CACHE_TTL_PRODUCT_LIST_S,
       product: e.CACHE_TTL_PRODUCT_S,
@@ -207,10 +235,32 @@ export function loadConfig(
       adminToken: e.ADMIN_TOKEN,
       uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
       uploadConcurrencyPerClient: e.UPLOAD_CONCURRENCY_PER_CLIENT,
+      // The embedded demo is served over plain http on loopback; a deployment's pages, over HTTPS.
+      sessions: {
+        secureCookie: e.SESSION_COOKIE_SECURE === "auto" ? !embedded : e.SESSION_COOKIE_SECURE === "on",
+        demo: embedded,
+      },
     },
     meshMaxTriangles: e.MESH_MAX_TRIANGLES,
     meshMaxUncompressedBytes: e.MESH_MAX_UNCOMPRESSED_MB * 1024 * 1024,
     outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
+    modelCacheMaxBytes: e.MODEL_CACHE_MAX_MB * 1024 * 1024,
+    eventStreams: {
+      heartbeatMs: e.EVENTS_HEARTBEAT_S * 1000,
+      maxStreams: e.EVENTS_MAX_STREAMS,
+      maxStreamsPerPrincipal: e.EVENTS_MAX_STREAMS_PER_USER,
+    },
+    slicer: {
+      binary: e.SLICER === "off" ? undefined : e.SLICER,
+      processes: e.SLICER_PROCESSES,
+      queueLength: e.SLICER_QUEUE_LENGTH,
+      perClientQueued: e.SLICER_PER_CLIENT,
+      deadlineMs: e.SLICER_DEADLINE_S * 1000,
+      printer: {
+        volumeMm: e.SLICER_PRINTER_VOLUME_MM.split("x").map(Number) as [number, number, number],
+        nozzleMm: e.SLICER_NOZZLE_MM,
+      },
+    },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.floor(e.BODY_LIMIT_MB * 1024 * 1024),
     meshThreads: e.MESH_THREADS,

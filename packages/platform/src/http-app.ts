@@ -1,15 +1,20 @@
+import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { type AdminAccess, adminAccess } from "./admin-access.ts";
-import type { Auth, Principal, Role } from "./auth.ts";
+import type { Auth, Principal } from "./auth.ts";
 import type { CacheFactory } from "./cache-factory.ts";
 import { DEFAULT_EDGE, registerServerGuards, serverOptions } from "./client-limits.ts";
 import type { EdgeSettings } from "./config.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { PlatformMetrics } from "./metrics.ts";
+import { opsStatsRoute } from "./ops-stats.ts";
+import { type PageRoutes, pageRoutes } from "./page-routes.ts";
+import { sessionCookieName } from "./request-auth.ts";
+import { sessionRoutes } from "./session-routes.ts";
 import { tracingActive } from "./tracing.ts";
 import { traceRequests } from "./tracing-http.ts";
 import { registerUploadLimits } from "./upload-limits.ts";
@@ -48,8 +53,10 @@ export interface HttpAppOptions {
   auth?: Auth;
   /** The process's metrics (request durations here, and /metrics serves its registry); its own when absent. */
   metrics?: PlatformMetrics;
-  /** Its Redis connection (if any) shares the upload rate counters between instances. */
-  caches?: Pick<CacheFactory, "redis" | "namespace">;
+  /** Its Redis connection (if any) shares the upload rate counters between instances; /ops shows its state. */
+  caches?: Pick<CacheFactory, "redis" | "namespace"> & Partial<Pick<CacheFactory, "kind" | "health">>;
+  /** The pages this service serves (path -> page of the front end's build), with their assets. */
+  pages?: PageRoutes;
 }
 
 /**
@@ -141,17 +148,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  return app as unknown as HttpApp;
-}
 
-/**
- * An `onRequest` hook that authenticates the request and requires one of the roles; sets
- * `request.principal`. It runs before the body is read: an anonymous upload costs its headers only.
- */
-export function requireRole(auth: Auth, ...roles: Role[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
-    request.principal = auth.authorize(request.headers.authorization, roles);
-  };
+  app.decorate("sessionCookie", sessionCookieName(options.service));
+  await app.register(cookie);
+  const typed = app as unknown as HttpApp;
+  if (options.auth) {
+    await typed.register(sessionRoutes, { auth: options.auth, settings: edge.sessions });
+    await typed.register(opsStatsRoute, {
+      service: options.service,
+      auth: options.auth,
+      metrics,
+      caches: options.caches,
+    });
+  }
+  if (options.pages) await typed.register(pageRoutes, { pages: options.pages });
+  return typed;
 }
 
 /** The principal a `requireRole` preHandler set; calling it on a public route is a programming error. */

@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAuth } from "../src/auth.ts";
 import { DEFAULT_EDGE } from "../src/client-limits.ts";
 import type { EdgeSettings } from "../src/config.ts";
-import { acceptModelUploads, createHttpApp, type HttpApp, requireRole } from "../src/http-app.ts";
+import { acceptModelUploads, createHttpApp, type HttpApp } from "../src/http-app.ts";
 import { createLogger } from "../src/logger.ts";
+import { requireRole } from "../src/request-auth.ts";
 
 const auth = createAuth("a-secret-of-sufficient-length");
 let app: HttpApp | undefined;

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth } from "../src/auth.ts";
 import { AppError } from "../src/errors.ts";
 import { registerHealth } from "../src/health.ts";
-import { createHttpApp, type HttpApp, principalOf, requireRole } from "../src/http-app.ts";
+import { createHttpApp, type HttpApp, principalOf } from "../src/http-app.ts";
 import { createLogger } from "../src/logger.ts";
 import { createNeighbourClient } from "../src/neighbour-client.ts";
+import { requireRole } from "../src/request-auth.ts";
 import { serviceToken } from "../src/service-token.ts";
 
 const auth = createAuth("a-secret-of-sufficient-length");

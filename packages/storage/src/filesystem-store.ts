@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type CountRequest, objectStoreRequests } from "./metrics.ts";
-import { assertValidKey, type ObjectStore } from "./object-store.ts";
+import { assertValidKey, assertValidRange, type ObjectStore, RangeNotSatisfiableError } from "./object-store.ts";
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
 
@@ -46,16 +45,29 @@ export function createFilesystemStore(root: string, countRequest: CountRequest =
         throw err;
       }
     },
-    async getStream(key) {
+    async getStream(key, range) {
       const path = pathOf(key);
+      if (range) assertValidRange(range);
       countRequest("get");
+      let file: FileHandle;
       try {
-        await access(path);
+        file = await open(path);
       } catch (err) {
         if (isMissing(err)) return null;
         throw err;
       }
-      return createReadStream(path) as Readable;
+      // The open file: a put renaming a new object into place meanwhile cannot change what is read.
+      if (!range) return file.createReadStream();
+      const { size } = await file.stat().catch(async (err) => {
+        await file.close();
+        throw err;
+      });
+      // A read stream past the end would be empty, where S3 answers 416: the same contract for both.
+      if (range.start >= size) {
+        await file.close();
+        throw new RangeNotSatisfiableError(key, range);
+      }
+      return file.createReadStream({ start: range.start, end: Math.min(range.end, size - 1) });
     },
     async head(key) {
       const path = pathOf(key);

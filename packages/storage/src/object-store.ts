@@ -1,5 +1,11 @@
 import type { Readable } from "node:stream";
 
+/** Bytes `start` to `end` of an object, both included (as in HTTP's `Range: bytes=start-end`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface ObjectInfo {
   size: number;
   contentType: string | undefined;
@@ -13,8 +19,12 @@ export interface ObjectStore {
   put(key: string, body: Buffer | Readable, options?: { contentType?: string; contentLength?: number }): Promise<void>;
   /** The whole object in memory, or null when it does not exist. For small objects. */
   get(key: string): Promise<Buffer | null>;
-  /** The object as a stream, or null when it does not exist. For large objects. */
-  getStream(key: string): Promise<Readable | null>;
+  /**
+   * The object as a stream, or null when it does not exist. For large objects. With a range, only those
+   * bytes: a range that ends past the object's end is cut there, one that starts past it is a
+   * RangeNotSatisfiableError.
+   */
+  getStream(key: string, range?: ByteRange): Promise<Readable | null>;
   head(key: string): Promise<ObjectInfo | null>;
   /** Deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
@@ -35,6 +45,24 @@ const KEY = new RegExp(OBJECT_KEY_PATTERN);
 export function assertValidKey(key: string): void {
   if (key.length > OBJECT_KEY_MAX_LENGTH || !KEY.test(key)) {
     throw new InvalidObjectKeyError(key);
+  }
+}
+
+/** Throws unless the range is two non-negative integers in order (a caller's bug otherwise, never the client's). */
+export function assertValidRange(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${start}-${end}`);
+  }
+}
+
+/** A range that starts at or past the end of the object. */
+export class RangeNotSatisfiableError extends Error {
+  readonly code = "range_not_satisfiable";
+
+  constructor(key: string, range: ByteRange) {
+    super(`bytes ${range.start}-${range.end} are past the end of ${JSON.stringify(key.slice(0, 80))}`);
+    this.name = "RangeNotSatisfiableError";
   }
 }
 

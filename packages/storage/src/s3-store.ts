@@ -10,7 +10,14 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { type CountRequest, objectStoreRequests } from "./metrics.ts";
-import { assertValidKey, type ObjectStore, ObjectStoreUnavailableError } from "./object-store.ts";
+import {
+  assertValidKey,
+  assertValidRange,
+  type ByteRange,
+  type ObjectStore,
+  ObjectStoreUnavailableError,
+  RangeNotSatisfiableError,
+} from "./object-store.ts";
 import { isSocketError } from "./socket-errors.ts";
 
 export interface S3StoreOptions {
@@ -31,6 +38,9 @@ export interface S3StoreOptions {
 const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException &&
   (err.$metadata.httpStatusCode === 404 || err.name === "NoSuchKey" || err.name === "NotFound");
+
+const isUnsatisfiable = (err: unknown) =>
+  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 416 || err.name === "InvalidRange");
 
 /** True when the store failed rather than the request: unreachable, too slow, or a 5xx (503 SlowDown). */
 function isStoreUnavailable(err: unknown): boolean {
@@ -73,14 +83,17 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
   });
   const Bucket = opts.bucket;
 
-  const getStream = async (key: string): Promise<Readable | null> => {
+  const getStream = async (key: string, range?: ByteRange): Promise<Readable | null> => {
     assertValidKey(key);
+    if (range) assertValidRange(range);
     countRequest("get");
+    const Range = range && `bytes=${range.start}-${range.end}`;
     try {
-      const res = await guard(client.send(new GetObjectCommand({ Bucket, Key: key })));
+      const res = await guard(client.send(new GetObjectCommand({ Bucket, Key: key, Range })));
       return res.Body as Readable;
     } catch (err) {
       if (isNotFound(err)) return null;
+      if (range && isUnsatisfiable(err)) throw new RangeNotSatisfiableError(key, range);
       throw err;
     }
   };

@@ -1,3 +1,4 @@
+export * from "./browser.ts";
 export * from "./fault-proxy.ts";
 export * from "./free-port.ts";
 export * from "./haproxy.ts";
@@ -5,6 +6,8 @@ export * from "./redis-cluster.ts";
 export * from "./redis-sentinel.ts";
 export * from "./redis-server.ts";
 export * from "./service-process.ts";
+export * from "./sse-client.ts";
 export * from "./test-database.ts";
+export * from "./test-env.ts";
 export * from "./test-redis.ts";
 export * from "./test-s3.ts";

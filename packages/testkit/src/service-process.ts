@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { alive, spawnFailure, stopChild } from "./child-exit.ts";
+import { TEST_SERVICE_ENV } from "./test-env.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 // Run by path, as `npm start` runs it: the test kit imports no service.
@@ -41,7 +42,7 @@ export class ServiceProcess {
   /** Starts it and waits until its /health answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
     const child = spawn(process.execPath, ["--import", "tsx", main], {
-      env: this.env,
+      env: { ...TEST_SERVICE_ENV, ...this.env },
       cwd: root,
       stdio: ["ignore", "ignore", "inherit"],
     });

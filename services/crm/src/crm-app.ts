@@ -15,6 +15,7 @@ import {
   type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
+import { webDistDir } from "@printfab/web";
 import { CustomerReads } from "./customer-reads.ts";
 import { CustomerStore } from "./customer-store.ts";
 import { CustomerWrites } from "./customer-writes.ts";
@@ -52,6 +53,7 @@ export async function createCrmApp(deps: CrmDeps): Promise<HttpApp> {
     metrics: deps.metrics,
     auth,
     caches,
+    pages: { distDir: webDistDir, pages: { "/ops": "ops.html" } },
   });
   registerServiceHealth(app, "crm", deps);
 

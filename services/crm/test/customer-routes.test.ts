@@ -16,6 +16,7 @@ import {
   type Role,
   readMigrations,
 } from "@printfab/platform";
+import { TEST_SERVICE_ENV } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRM_SCHEMA, crmMigrationsDir } from "../src/crm-app.ts";
 import { CustomerReads } from "../src/customer-reads.ts";
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await db.query(
     "INSERT INTO crm.customers (name, email) VALUES ('Ada', 'ada@example.com'), ('Bob', 'bob@example.com')",
   );
-  const config = loadConfig({ CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
+  const config = loadConfig({ ...TEST_SERVICE_ENV, CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
   caches = await createCacheFactory(config, logger);
   const store = new CustomerStore(db);
   app = await createHttpApp({ service: "crm", description: "customers under test", logger, auth });

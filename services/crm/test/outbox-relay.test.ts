@@ -13,7 +13,7 @@ import {
   OutboxRelay,
   readMigrations,
 } from "@printfab/platform";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
+import { createTestDatabase, TEST_REDIS_URL, TEST_SERVICE_ENV, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRM_SCHEMA, crmMigrationsDir } from "../src/crm-app.ts";
 import { CustomerReads } from "../src/customer-reads.ts";
@@ -33,7 +33,11 @@ beforeAll(async () => {
   db = new Database(createPostgresDriver(database.url, 2), "crm");
   await migrate(db, CRM_SCHEMA, await readMigrations(crmMigrationsDir));
   await db.query("INSERT INTO crm.customers (name, email) VALUES ('Ada', 'ada@example.com')");
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}` });
+  const config = loadConfig({
+    ...TEST_SERVICE_ENV,
+    REDIS_URL: TEST_REDIS_URL,
+    CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}`,
+  });
   caches = await createCacheFactory(config, createLogger("silent"));
   ttl = cacheTtls(config.ttl);
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError, createLogger, describeEnv, loadConfig, onShutdown, type Role } from "@printfab/platform";
+import { buildWeb, isWebBuilt } from "@printfab/web";
 import { DEMO_SIZES, isEmpty, seed, seedModels } from "./seed.ts";
 import { type Infrastructure, migrateServices, openInfrastructure, SERVICES, startServices } from "./system.ts";
 
@@ -31,6 +32,16 @@ async function demoTokens(infra: Infrastructure, maxLifetimeS: number): Promise<
     `  manager:    ${sign("manager-1", "manager")}`,
     `  operator:   ${sign("operator-1", "operator")}`,
   ];
+}
+
+/** Where the people's pages are, for the services this process runs. */
+function pageLines(urls: Partial<Record<string, string>>): string[] {
+  const pages = [
+    urls.shop && `  storefront       ${urls.shop}/`,
+    urls.mes && `  production board ${urls.mes}/board`,
+    urls.shop && `  cache dashboard  ${urls.shop}/ops`,
+  ].filter((line): line is string => Boolean(line));
+  return pages.length ? ["", "Pages:", ...pages] : [];
 }
 
 async function main() {
@@ -65,6 +76,11 @@ async function main() {
     await seed(infra.db, DEMO_SIZES, progress);
     await seedModels(infra.db, infra.objectStore, infra.meshPool, progress);
   }
+  if (!isWebBuilt()) {
+    // `npm install` builds the pages; a checkout that skipped its scripts builds them here, once.
+    logger.info("building the pages (first start)");
+    await buildWeb();
+  }
   const system = await startServices(services, config, infra, logger);
   onShutdown(logger, config.shutdownTimeoutMs, [system.stop]);
 
@@ -72,6 +88,7 @@ async function main() {
     "",
     "Printfab is running:",
     ...Object.entries(system.urls).map(([name, url]) => `  ${name.padEnd(5)} ${url}   (OpenAPI: ${url}/docs)`),
+    ...pageLines(system.urls),
     ...(config.embedded ? await demoTokens(infra, config.authMaxTokenLifetimeS) : []),
     "",
   ];

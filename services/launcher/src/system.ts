@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { CRM_SCHEMA, createCrmApp, crmMigrationsDir } from "@printfab/crm";
-import { createMesApp, MES_SCHEMA, mesMigrationsDir } from "@printfab/mes";
+import { createMesApp, MES_SCHEMA, mesMigrationsDir, type SlicingSettings } from "@printfab/mes";
 import { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
@@ -107,12 +107,15 @@ export async function createServiceApp(
     relay: { intervalMs: config.outboxRelayIntervalMs },
   };
   const models = { meshPool: infra.meshPool, uploadLimitBytes: config.bodyLimitBytes };
+  const eventStreams = config.eventStreams;
   switch (name) {
     case "shop":
       return createShopApp({
         ...common,
         ...models,
         objectStore: infra.objectStore,
+        modelCacheMaxBytes: config.modelCacheMaxBytes,
+        eventStreams,
         mesUrl: config.urls.mes,
         neighbourTimeoutMs: config.neighbourTimeoutMs,
         // A quote is computed by MES under its own deadline; the Shop waits a little longer.
@@ -121,8 +124,21 @@ export async function createServiceApp(
     case "crm":
       return createCrmApp({ ...common, mesUrl: config.urls.mes, neighbourTimeoutMs: config.neighbourTimeoutMs });
     case "mes":
-      return createMesApp({ ...common, ...models });
+      return createMesApp({
+        ...common,
+        ...models,
+        eventStreams,
+        objectStore: infra.objectStore,
+        slicing: slicingOf(config.slicer),
+      });
   }
+}
+
+/** The configuration's slicer as MES takes it; a process looks for the executable once per MES app. */
+function slicingOf(s: Config["slicer"]): SlicingSettings {
+  const { binary, printer, ...pool } = s;
+  const [w, d, h] = printer.volumeMm;
+  return { ...pool, binary: binary ?? null, printer: { ...printer, name: `${w}x${d}x${h}-${printer.nozzleMm}` } };
 }
 
 export interface RunningSystem {

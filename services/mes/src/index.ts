@@ -1,2 +1,3 @@
 export * from "./mes-app.ts";
 export * from "./order-lifecycle.ts";
+export type { SlicingSettings } from "./slicing/create-slicing.ts";

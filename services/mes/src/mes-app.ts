@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import type { OrderChanged } from "@printfab/contracts";
+import { type NewOrder, type OrderChanged, SLICEABLE_MATERIALS } from "@printfab/contracts";
 import type { MeshPool } from "@printfab/mesh";
 import {
   type Auth,
@@ -11,17 +11,23 @@ import {
   createServiceOutbox,
   type Database,
   type EdgeSettings,
+  type EventStreamOptions,
   type HttpApp,
   type Logger,
   type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
+import type { ObjectStore } from "@printfab/storage";
+import { webDistDir } from "@printfab/web";
 import { ModelReads } from "./model-reads.ts";
+import { OrderEvents } from "./order-events.ts";
 import { OrderReads } from "./order-reads.ts";
 import { OrderStore } from "./order-store.ts";
 import { OrderWrites } from "./order-writes.ts";
 import { modelRoutes } from "./routes/models.ts";
-import { orderRoutes } from "./routes/orders.ts";
+import { orderEventRoutes, orderRoutes } from "./routes/orders.ts";
+import { sliceRoutes } from "./routes/slices.ts";
+import { createSlicing, type SlicingSettings } from "./slicing/create-slicing.ts";
 
 export const MES_SCHEMA = "mes";
 export const mesMigrationsDir = fileURLToPath(new URL("../migrations", import.meta.url));
@@ -41,7 +47,16 @@ export interface MesDeps {
   meshPool: MeshPool;
   /** Largest 3D file accepted (413 above). */
   uploadLimitBytes: number;
+  /** The order event streams' heartbeat and limits (their defaults when absent). */
+  eventStreams?: EventStreamOptions;
+  /** Where G-code of slices is kept (and stored models are read from). */
+  objectStore: ObjectStore;
+  /** The slicer, its pool and limits, the printer (defaults when absent; docs/slicing.md). */
+  slicing?: SlicingSettings;
 }
+
+const isSliceable = (m: string): m is (typeof SLICEABLE_MATERIALS)[number] =>
+  (SLICEABLE_MATERIALS as readonly string[]).includes(m);
 
 /** MES API: the production queue and the order status lifecycle. */
 export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
@@ -54,6 +69,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     metrics: deps.metrics,
     auth,
     caches,
+    pages: { distDir: webDistDir, pages: { "/board": "board.html", "/ops": "ops.html" } },
   });
   registerServiceHealth(app, "mes", deps);
   acceptModelUploads(app);
@@ -61,13 +77,32 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
   const ttl = cacheTtls(deps.ttl);
   const store = new OrderStore(deps.db);
   const reads = await OrderReads.create(caches, ttl, store);
-  const outbox = createServiceOutbox(app, "mes", deps, (event: OrderChanged) => reads.orderChanged(event));
-
-  await app.register(orderRoutes, { auth, reads, writes: new OrderWrites(store, outbox) });
-  await app.register(modelRoutes, {
-    auth,
-    models: await ModelReads.create(caches, ttl, deps.meshPool),
-    uploadLimitBytes: deps.uploadLimitBytes,
+  const events = await OrderEvents.create(app, caches, store, deps.eventStreams);
+  const outbox = createServiceOutbox(app, "mes", deps, async (event: OrderChanged) => {
+    await reads.orderChanged(event);
+    await events.publish(event);
   });
+
+  await app.register(orderEventRoutes, { auth, events });
+  const models = await ModelReads.create(caches, ttl, deps.meshPool);
+  const slicing = await createSlicing({
+    caches,
+    objects: deps.objectStore,
+    analyze: async (model) => (await models.analysis(model)).value,
+    logger: deps.logger,
+    analysisTtlMs: ttl.analysis,
+    settings: deps.slicing,
+  });
+  app.addHook("onClose", async () => slicing.close());
+  await app.register(modelRoutes, { auth, models, slices: slicing, uploadLimitBytes: deps.uploadLimitBytes });
+  await app.register(sliceRoutes, { auth, slicing, uploadLimitBytes: deps.uploadLimitBytes });
+  // An order's models are sliced as soon as it is placed: production planning gets real print times.
+  const sliceItems = (order: NewOrder) => {
+    const items = order.items.flatMap(({ modelKey, material = "PLA" }) =>
+      modelKey && isSliceable(material) ? [{ modelKey, material }] : [],
+    );
+    if (items.length > 0) void slicing.sliceOrderItems(items);
+  };
+  await app.register(orderRoutes, { auth, reads, writes: new OrderWrites(store, outbox, sliceItems) });
   return app;
 }

@@ -1,4 +1,4 @@
-import { ORDER_STATUSES, type OrderStatus } from "@printfab/contracts";
+import { ORDER_STATUSES, type OrderLifecycle, type OrderStatus } from "@printfab/contracts";
 
 /** The order status lifecycle (docs/architecture.md), owned by MES. Pure: no I/O. */
 
@@ -32,4 +32,9 @@ export function pathTo(
   }
   if (status === "cancelled") steps.push([target, "cancelled"]);
   return steps;
+}
+
+/** Every status and where each may move: what a board needs to offer only the legal steps. */
+export function lifecycle(): OrderLifecycle {
+  return { statuses: [...ORDER_STATUSES], next: Object.fromEntries(ORDER_STATUSES.map((s) => [s, nextStatuses(s)])) };
 }

@@ -6,7 +6,7 @@ import {
   type Order,
   type OrderChanged,
   type OrderPage,
-  type OrderQuery,
+  type OrderQueueQuery,
   orderKey,
 } from "@printfab/contracts";
 import type { CacheFactory, CacheTtls } from "@printfab/platform";
@@ -48,7 +48,7 @@ export class OrderReads {
     return { value: await this.store.getOrder(id), status: "bypass", collapsed: false, stored: false, ttlMs: 0 };
   }
 
-  async queue(q: OrderQuery): Promise<OrderPage> {
+  async queue(q: OrderQueueQuery): Promise<OrderPage> {
     return { ...(await this.store.listOrders(q)), limit: q.limit, offset: q.offset };
   }
 

@@ -1,4 +1,12 @@
-import type { NewOrder, Order, OrderChanged, OrderQuery, OrderStatus, OrderSummary } from "@printfab/contracts";
+import type {
+  NewOrder,
+  Order,
+  OrderChanged,
+  OrderQueueQuery,
+  OrderStatus,
+  OrderStatusEvent,
+  OrderSummary,
+} from "@printfab/contracts";
 import {
   type Committed,
   conflict,
@@ -31,12 +39,55 @@ const toSummary = (r: OrderRow): OrderSummary => ({
 
 const SUMMARY_COLUMNS = "id, customer_id, status, total_cents, created_at, updated_at";
 
+/** The advisory lock of the status history's seq (an arbitrary number of our own). */
+const HISTORY_SEQ_LOCK = 7_346_201;
+
+interface HistoryRow {
+  id: number;
+  changed_at: Date;
+}
+
 /**
- * Records `order.changed` inside the change's own transaction: the invalidation of every cached copy
- * commits with the change, or not at all.
+ * Records the status change in the history and its `order.changed` in the outbox, inside the change's own
+ * transaction: the invalidation of every cached copy, and the push to every stream, commit with the change
+ * or not at all. The history row's id is the push's `seq`.
  */
-const recordChanged = (tx: Queryable, orderId: number, customerId: number): Promise<RecordedEvent<OrderChanged>> =>
-  recordEvent(tx, "mes", { type: "order.changed", orderId, customerId });
+async function recordChange(
+  tx: Queryable,
+  order: { id: number; customerId: number },
+  from: OrderStatus | null,
+  to: OrderStatus,
+  by: string,
+): Promise<RecordedEvent<OrderChanged>> {
+  // Serialises the history's inserts until commit, so that seqs commit in increasing order: a stream that
+  // resumes after seq N from PostgreSQL can then never miss a lower seq committed later.
+  await tx.query("SELECT pg_advisory_xact_lock($1)", [HISTORY_SEQ_LOCK]);
+  const [row] = await tx.query<HistoryRow>(
+    `INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4)
+     RETURNING id, changed_at`,
+    [order.id, from, to, by],
+  );
+  const { id, changed_at } = row as HistoryRow;
+  return recordEvent(tx, "mes", {
+    type: "order.changed",
+    orderId: order.id,
+    customerId: order.customerId,
+    status: to,
+    from,
+    at: changed_at.toISOString(),
+    seq: Number(id),
+  });
+}
+
+interface ChangeRow {
+  seq: number;
+  order_id: number;
+  customer_id: number;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  changed_at: Date;
+  head: number;
+}
 
 /**
  * MES's orders: the one place their SQL lives. `getOrder` and `listOrders` are the reads a cache wraps; a
@@ -67,11 +118,7 @@ export class OrderStore {
           order.items.map((i) => i.unitPriceCents),
         ],
       );
-      await tx.query(
-        "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, NULL, 'created', $2)",
-        [orderId, createdBy],
-      );
-      return recordChanged(tx, orderId, order.customerId);
+      return recordChange(tx, { id: orderId, customerId: order.customerId }, null, "created", createdBy);
     });
     return { value: (await this.getOrder(event.event.orderId)) as Order, event };
   }
@@ -82,7 +129,7 @@ export class OrderStore {
     return this.withDetails(this.db, row);
   }
 
-  async listOrders(q: OrderQuery): Promise<{ items: OrderSummary[]; total: number }> {
+  async listOrders(q: OrderQueueQuery): Promise<{ items: OrderSummary[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.status) {
@@ -98,7 +145,7 @@ export class OrderStore {
       from: "mes.orders",
       where,
       params,
-      orderBy: "id",
+      orderBy: q.sort === "newest" ? "id DESC" : "id",
       limit: q.limit,
       offset: q.offset,
     });
@@ -126,13 +173,38 @@ export class OrderStore {
         `UPDATE mes.orders SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${SUMMARY_COLUMNS}`,
         [id, to],
       );
-      await tx.query(
-        "INSERT INTO mes.order_status_history (order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4)",
-        [id, row.status, to, by],
-      );
-      const event = await recordChanged(tx, id, row.customer_id);
+      const event = await recordChange(tx, { id, customerId: row.customer_id }, row.status, to, by);
       return { value: await this.withDetails(tx, updated as OrderRow), event };
     });
+  }
+
+  /**
+   * The status changes after `afterSeq`, oldest first, at most `limit` (one statement), and the newest
+   * seq there is: more than `limit` rows means the caller missed too many to replay.
+   */
+  async changesSince(afterSeq: number, limit: number): Promise<{ changes: OrderStatusEvent[]; head: number }> {
+    const rows = await this.db.query<ChangeRow>(
+      `SELECT h.id AS seq, h.order_id, o.customer_id, h.from_status, h.to_status, h.changed_at,
+              (SELECT max(id) FROM mes.order_status_history) AS head
+       FROM mes.order_status_history h JOIN mes.orders o ON o.id = h.order_id
+       WHERE h.id > $1 ORDER BY h.id LIMIT $2`,
+      [afterSeq, limit],
+    );
+    const changes = rows.map((r) => ({
+      orderId: Number(r.order_id),
+      customerId: Number(r.customer_id),
+      status: r.to_status,
+      from: r.from_status,
+      at: r.changed_at.toISOString(),
+      seq: Number(r.seq),
+    }));
+    return { changes, head: Number(rows[0]?.head ?? afterSeq) };
+  }
+
+  /** The newest status change's seq (0 before any). */
+  async headSeq(): Promise<number> {
+    const [row] = await this.db.query<{ head: number | null }>("SELECT max(id) AS head FROM mes.order_status_history");
+    return Number(row?.head ?? 0);
   }
 
   private async withDetails(q: Queryable, row: OrderRow): Promise<Order> {
@@ -146,12 +218,13 @@ export class OrderStore {
       [row.id],
     );
     const history = await q.query<{
+      id: number;
       from_status: OrderStatus | null;
       to_status: OrderStatus;
       changed_by: string;
       changed_at: Date;
     }>(
-      "SELECT from_status, to_status, changed_by, changed_at FROM mes.order_status_history WHERE order_id = $1 ORDER BY id",
+      "SELECT id, from_status, to_status, changed_by, changed_at FROM mes.order_status_history WHERE order_id = $1 ORDER BY id",
       [row.id],
     );
     return {
@@ -167,6 +240,7 @@ export class OrderStore {
         to: h.to_status,
         by: h.changed_by,
         at: h.changed_at.toISOString(),
+        seq: Number(h.id),
       })),
     };
   }

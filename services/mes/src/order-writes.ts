@@ -11,11 +11,15 @@ export class OrderWrites {
   constructor(
     private readonly store: OrderStore,
     private readonly outbox: OutboxRelay<OrderChanged>,
+    /** Starts what production needs once an order is placed (slicing its models); never awaited. */
+    private readonly placed: (order: NewOrder) => void = () => {},
   ) {}
 
   /** The customer, on whose behalf the Shop places the order, is its creator in the history. */
   async place(order: NewOrder): Promise<Order> {
-    return this.outbox.deliverNow(await this.store.createOrder(order, `customer:${order.customerId}`));
+    const placed = await this.outbox.deliverNow(await this.store.createOrder(order, `customer:${order.customerId}`));
+    this.placed(order);
+    return placed;
   }
 
   async changeStatus(id: number, to: OrderStatus, by: string): Promise<Order> {

@@ -16,6 +16,7 @@ import {
   type Role,
   readMigrations,
 } from "@printfab/platform";
+import { TEST_SERVICE_ENV } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MES_SCHEMA, mesMigrationsDir } from "../src/mes-app.ts";
 import { OrderReads } from "../src/order-reads.ts";
@@ -48,7 +49,7 @@ const place = async () => (await call("POST", "/orders", { role: "service", body
 beforeAll(async () => {
   db = new Database(await createPgliteDriver(undefined), "mes");
   await migrate(db, MES_SCHEMA, await readMigrations(mesMigrationsDir));
-  const config = loadConfig({ CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
+  const config = loadConfig({ ...TEST_SERVICE_ENV, CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
   caches = await createCacheFactory(config, logger);
   const store = new OrderStore(db);
   const reads = await OrderReads.create(caches, cacheTtls(config.ttl), store);

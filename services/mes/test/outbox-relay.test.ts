@@ -12,7 +12,7 @@ import {
   OutboxRelay,
   readMigrations,
 } from "@printfab/platform";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
+import { createTestDatabase, TEST_REDIS_URL, TEST_SERVICE_ENV, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MES_SCHEMA, mesMigrationsDir } from "../src/mes-app.ts";
 import { OrderReads } from "../src/order-reads.ts";
@@ -35,7 +35,11 @@ beforeAll(async () => {
   await migrate(db, MES_SCHEMA, migrations.slice(0, 2));
   await db.query("INSERT INTO mes.outbox (payload) VALUES ($1)", [JSON.stringify({ orderId: 424242, customerId: 7 })]);
   await migrate(db, MES_SCHEMA, migrations);
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}` });
+  const config = loadConfig({
+    ...TEST_SERVICE_ENV,
+    REDIS_URL: TEST_REDIS_URL,
+    CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}`,
+  });
   caches = await createCacheFactory(config, logger);
   const reads = await OrderReads.create(caches, cacheTtls(config.ttl), new OrderStore(db));
   relay = new OutboxRelay<OrderChanged>({ db, service: "mes", deliver: (e) => reads.orderChanged(e), logger });

@@ -1,6 +1,7 @@
 import type { Cache, CacheResult } from "@printfab/cache";
 import {
   CACHE_PREFIX,
+  CategoryListSchema,
   type ModelMetadata,
   type Product,
   type ProductChanged,
@@ -29,17 +30,19 @@ const PRODUCTS_TAG = "products";
  */
 const productKey = (id: number) => `v2:product:${id}`;
 const listKey = (q: ProductQuery) => `v2:list:${q.category ?? ""}:${q.limit}:${q.offset}:${q.q ?? ""}`;
+const CATEGORIES_KEY = "v2:categories";
 /** The previous release's key of a product page: its instances read it until a rolling deploy is over. */
 const previousProductKey = (id: number) => `product:${id}`;
 
 const encodePage = representationEncoder(ProductPageSchema);
 const encodeDetail = representationEncoder(ProductDetailSchema);
+const encodeCategories = representationEncoder(CategoryListSchema);
 
 /**
- * The catalogue's reads through the cache (docs/architecture.md, "The cache"): list pages and product details
- * Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product changes, kept as the
- * bytes their routes send; model metadata and previews by content hash, never stale (their TTL only frees
- * memory).
+ * The catalogue's reads through the cache (docs/architecture.md, "The cache"): list pages, categories and
+ * product details Cache-Aside, tagged `products` and invalidated by the Shop's outbox when a product
+ * changes, kept as the bytes their routes send; model metadata and previews by content hash, never stale
+ * (their TTL only frees memory).
  */
 export class CatalogueReads {
   private constructor(
@@ -58,7 +61,7 @@ export class CatalogueReads {
   ): Promise<CatalogueReads> {
     return new CatalogueReads(
       await factory.create("shop_catalogue", CACHE_PREFIX.shopCatalogue),
-      await factory.create("shop_models", CACHE_PREFIX.shopModels),
+      await factory.create("shop_models", CACHE_PREFIX.shopModels, { contentAddressed: true }),
       products,
       models,
       ttl,
@@ -82,6 +85,16 @@ export class CatalogueReads {
         }
         return encodePage({ ...page, limit: q.limit, offset: q.offset });
       },
+      { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
+    );
+    return cachedRepresentation(r);
+  }
+
+  /** The categories and their counts: any product's change may change them, so the `products` tag fences them. */
+  async listCategories(): Promise<CacheResult<Representation>> {
+    const r = await this.catalogue.fetch(
+      CATEGORIES_KEY,
+      async () => encodeCategories(await this.products.listCategories()),
       { ttl: this.ttl.productList, tags: [PRODUCTS_TAG], jitter: 0.1 },
     );
     return cachedRepresentation(r);

@@ -1,7 +1,8 @@
+import type { Readable } from "node:stream";
 import type { ModelMetadata } from "@printfab/contracts";
 import { contentHashAsync, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
 import { meshTask, unprocessable } from "@printfab/platform";
-import type { ObjectStore } from "@printfab/storage";
+import type { ByteRange, ObjectStore } from "@printfab/storage";
 
 const metadataKey = (sha: string) => `metadata/${sha}.json`;
 const previewKey = (sha: string, size: number) => `previews/${sha}/${size}.png`;
@@ -56,6 +57,21 @@ export class ModelCatalog {
     const png = await meshTask(this.pool.preview(model, size));
     await this.store.put(previewKey(sha, size), png, { contentType: "image/png" });
     return png;
+  }
+
+  /**
+   * A model file as the cache keeps it: its bytes when it has at most `maxBytes`, else only its size (it
+   * is then streamed by `fileStream`); null when nothing is stored under the key.
+   */
+  async file(modelKey: string, maxBytes: number): Promise<Buffer | { size: number } | null> {
+    const info = await this.store.head(modelKey);
+    if (!info) return null;
+    return info.size > maxBytes ? { size: info.size } : this.store.get(modelKey);
+  }
+
+  /** A model file, or a range of it, straight from the store: never whole in memory. */
+  fileStream(modelKey: string, range?: ByteRange): Promise<Readable | null> {
+    return this.store.getStream(modelKey, range);
   }
 
   async #describe(bytes: Buffer, meta: ModelMetadata): Promise<ModelMetadata> {

@@ -21,7 +21,8 @@ export class OrderPlacement {
       customerId,
       items: lines.map(({ productId, quantity }) => {
         const p = found.get(productId) as Product;
-        return { productId: p.id, productName: p.name, quantity, unitPriceCents: p.priceCents };
+        const item = { productId: p.id, productName: p.name, quantity, unitPriceCents: p.priceCents };
+        return p.modelKey ? { ...item, modelKey: p.modelKey, material: p.material } : item;
       }),
     });
   }

@@ -1,5 +1,5 @@
 import type { Cache, CacheResult } from "@printfab/cache";
-import { CACHE_PREFIX, ORDER_NOT_FOUND_TTL_MS, type Order, orderKey } from "@printfab/contracts";
+import { CACHE_PREFIX, ORDER_NOT_FOUND_TTL_MS, type Order, type OrderPage, orderKey } from "@printfab/contracts";
 import type { MesOrdersClient } from "@printfab/mes-client";
 import type { CacheFactory, CacheTtls } from "@printfab/platform";
 
@@ -41,5 +41,10 @@ export class OrderReads {
     });
     const order = found.value;
     return { ...found, value: order && order.customerId === customerId ? customerView(order) : null };
+  }
+
+  /** The customer's own orders, newest first: straight from MES, which filters them by customer. */
+  customerOrders(customerId: number, page: { limit: number; offset: number }): Promise<OrderPage> {
+    return this.mes.listOrders({ customerId, ...page, sort: "newest" });
   }
 }

@@ -1,4 +1,11 @@
-import type { NewProduct, Product, ProductChanged, ProductPatch, ProductQuery } from "@printfab/contracts";
+import type {
+  CategoryList,
+  NewProduct,
+  Product,
+  ProductChanged,
+  ProductPatch,
+  ProductQuery,
+} from "@printfab/contracts";
 import { type Committed, type Database, type Queryable, queryPage, recordEvent } from "@printfab/platform";
 
 interface ProductRow {
@@ -81,6 +88,18 @@ export class ProductStore {
       offset: q.offset,
     });
     return { items: page.rows.map(toProduct), total: page.total };
+  }
+
+  /**
+   * Every category with its number of products, by name in code-point order (the "C" collation: the same
+   * whatever the database's locale, and as JavaScript sorts).
+   */
+  async listCategories(): Promise<CategoryList> {
+    const items = await this.db.query<{ name: string; count: number }>(
+      `SELECT category AS name, count(*)::int AS count FROM shop.products
+       GROUP BY category ORDER BY category COLLATE "C"`,
+    );
+    return { items };
   }
 
   async getProduct(id: number): Promise<Product | null> {

@@ -12,20 +12,24 @@ import {
   createServiceOutbox,
   type Database,
   type EdgeSettings,
+  type EventStreamOptions,
   type HttpApp,
   type Logger,
   type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
+import { webDistDir } from "@printfab/web";
 import { CatalogueReads } from "./catalogue-reads.ts";
 import { CatalogueWrites } from "./catalogue-writes.ts";
 import { ModelCatalog } from "./model-catalog.ts";
+import { ModelFileReads } from "./model-file-reads.ts";
+import { ShopOrderEvents } from "./order-events.ts";
 import { OrderPlacement } from "./order-placement.ts";
 import { OrderReads } from "./order-reads.ts";
 import { ProductStore } from "./product-store.ts";
 import { modelRoutes } from "./routes/models.ts";
-import { orderRoutes } from "./routes/orders.ts";
+import { orderEventRoutes, orderRoutes } from "./routes/orders.ts";
 import { productRoutes } from "./routes/products.ts";
 import { quoteRoutes } from "./routes/quotes.ts";
 
@@ -52,6 +56,10 @@ export interface ShopDeps {
   uploadLimitBytes: number;
   /** How long MES may take over a quote. */
   quoteTimeoutMs: number;
+  /** The order event streams' heartbeat and limits (their defaults when absent). */
+  eventStreams?: EventStreamOptions;
+  /** Model files up to this size are cached whole, larger ones streamed (default 4 MiB). */
+  modelCacheMaxBytes?: number;
 }
 
 /** Shop API: the public catalogue, and orders for customers. */
@@ -65,6 +73,7 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
     metrics: deps.metrics,
     auth,
     caches,
+    pages: { distDir: webDistDir, pages: { "/": "index.html", "/ops": "ops.html" } },
   });
   registerServiceHealth(app, "shop", deps, [
     { name: "objectStore", critical: false, check: () => deps.objectStore.check() },
@@ -79,12 +88,12 @@ export async function createShopApp(deps: ShopDeps): Promise<HttpApp> {
   const mes = connectMes("shop", deps);
 
   await app.register(productRoutes, { auth, catalogue, writes: new CatalogueWrites(products, models, outbox) });
-  await app.register(modelRoutes, { auth, catalogue, models, uploadLimitBytes });
+  const modelFiles = await ModelFileReads.create(caches, ttl, catalogue, models, deps.modelCacheMaxBytes);
+  await app.register(modelRoutes, { auth, catalogue, models, modelFiles, uploadLimitBytes });
   await app.register(quoteRoutes, { quotes: mes.quotes, quoteTimeoutMs: deps.quoteTimeoutMs, uploadLimitBytes });
-  await app.register(orderRoutes, {
-    auth,
-    placement: new OrderPlacement(products, mes.orders),
-    reads: await OrderReads.create(caches, ttl, mes.orders),
-  });
+  const orderReads = await OrderReads.create(caches, ttl, mes.orders);
+  await app.register(orderRoutes, { auth, placement: new OrderPlacement(products, mes.orders), reads: orderReads });
+  const orderEvents = await ShopOrderEvents.create(app, caches, orderReads, deps.eventStreams);
+  await app.register(orderEventRoutes, { auth, events: orderEvents });
   return app;
 }

@@ -16,7 +16,7 @@ import {
   readMigrations,
 } from "@printfab/platform";
 import { createFilesystemStore } from "@printfab/storage";
-import { TEST_REDIS_URL } from "@printfab/testkit";
+import { TEST_REDIS_URL, TEST_SERVICE_ENV } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CatalogueReads } from "../src/catalogue-reads.ts";
 import { ModelCatalog } from "../src/model-catalog.ts";
@@ -49,7 +49,11 @@ beforeAll(async () => {
   meshPool = new MeshPool({ threads: 1 });
   products = new ProductStore(db);
   const models = new ModelCatalog(store, meshPool);
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}` });
+  const config = loadConfig({
+    ...TEST_SERVICE_ENV,
+    REDIS_URL: TEST_REDIS_URL,
+    CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}`,
+  });
   factories = [await createCacheFactory(config, logger), await createCacheFactory(config, logger)];
   [one, other] = (await Promise.all(
     factories.map((f) => CatalogueReads.create(f, cacheTtls(config.ttl), products, models)),

@@ -18,7 +18,7 @@ import {
   readMigrations,
 } from "@printfab/platform";
 import { createFilesystemStore } from "@printfab/storage";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@printfab/testkit";
+import { createTestDatabase, TEST_REDIS_URL, TEST_SERVICE_ENV, type TestDatabase } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogueReads } from "../src/catalogue-reads.ts";
 import { ModelCatalog } from "../src/model-catalog.ts";
@@ -43,7 +43,11 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = new Database(createPostgresDriver(database.url, 2), "shop");
   await migrate(db, SHOP_SCHEMA, await readMigrations(shopMigrationsDir));
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}` });
+  const config = loadConfig({
+    ...TEST_SERVICE_ENV,
+    REDIS_URL: TEST_REDIS_URL,
+    CACHE_NAMESPACE: `t${randomBytes(5).toString("hex")}`,
+  });
   const logger = createLogger("silent");
   caches = await createCacheFactory(config, logger);
   objectsDir = await mkdtemp(join(tmpdir(), "shop-outbox-"));

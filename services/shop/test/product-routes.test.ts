@@ -23,6 +23,7 @@ import {
   readMigrations,
 } from "@printfab/platform";
 import { createFilesystemStore } from "@printfab/storage";
+import { TEST_SERVICE_ENV } from "@printfab/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogueReads } from "../src/catalogue-reads.ts";
 import { CatalogueWrites } from "../src/catalogue-writes.ts";
@@ -61,7 +62,7 @@ beforeAll(async () => {
   const store = createFilesystemStore(objectsDir);
   await store.ensureReady();
   await store.put("models/cube.stl", toBinaryStl(box(10, 10, 10)), { contentType: "application/octet-stream" });
-  const config = loadConfig({ CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
+  const config = loadConfig({ ...TEST_SERVICE_ENV, CACHE_NAMESPACE: `t${randomBytes(4).toString("hex")}` });
   caches = await createCacheFactory(config, logger);
   meshPool = new MeshPool({ threads: 1 });
   const products = new ProductStore(db);

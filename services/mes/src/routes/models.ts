@@ -9,11 +9,13 @@ import {
   requireRole,
   uploadRoute,
 } from "@printfab/platform";
-import type { ModelReads } from "../model-reads.ts";
+import type { ModelReads, SliceEstimates } from "../model-reads.ts";
 
 export interface ModelRoutesDeps {
   auth: Auth;
   models: ModelReads;
+  /** Figures of models already sliced, and printability, for quotes. */
+  slices: SliceEstimates;
   /** Largest 3D file accepted (413 above). */
   uploadLimitBytes: number;
 }
@@ -28,7 +30,8 @@ const analysisSchema = {
 
 const quoteSchema = {
   tags: ["models"],
-  summary: "Measure and price a 3D file for the given options (the Shop's instant quotes)",
+  summary:
+    "Measure and price a 3D file for the given options (the Shop's instant quotes): the slicer's figures when the model was sliced with these options, else the heuristic (`estimator` says which), with its printability",
   security: bearer,
   querystring: QuoteQuerySchema,
   body: ModelBodySchema,
@@ -36,7 +39,10 @@ const quoteSchema = {
 };
 
 /** 3D files measured and priced, for staff and for the Shop's instant quotes. */
-export async function modelRoutes(app: HttpApp, { auth, models, uploadLimitBytes }: ModelRoutesDeps): Promise<void> {
+export async function modelRoutes(
+  app: HttpApp,
+  { auth, models, slices, uploadLimitBytes }: ModelRoutesDeps,
+): Promise<void> {
   const upload = { ...uploadRoute(uploadLimitBytes), onRequest: requireRole(auth, "operator", "manager", "service") };
 
   app.post("/analyses", { ...upload, schema: analysisSchema }, async (request, reply) =>
@@ -44,6 +50,6 @@ export async function modelRoutes(app: HttpApp, { auth, models, uploadLimitBytes
   );
 
   app.post("/quotes", { ...upload, schema: quoteSchema }, async (request, reply) =>
-    replyComputed(reply, "mes", await models.quote(modelBytes(request.body), request.query)),
+    replyComputed(reply, "mes", await models.quote(modelBytes(request.body), request.query, slices)),
   );
 }

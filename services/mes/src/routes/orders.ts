@@ -1,21 +1,26 @@
 import {
   NewOrderSchema,
+  OrderLifecycleSchema,
   OrderPageSchema,
-  OrderQuerySchema,
+  OrderQueueQuerySchema,
   OrderSchema,
   StatusChangeRequestSchema,
 } from "@printfab/contracts";
 import {
   type Auth,
   bearer,
+  EventStreamQuery,
   errorResponses,
   type HttpApp,
   IdParams,
+  lastEventIdOf,
   orNotFound,
   principalOf,
   replyPrivate,
   requireRole,
 } from "@printfab/platform";
+import type { OrderEvents } from "../order-events.ts";
+import { lifecycle } from "../order-lifecycle.ts";
 import type { OrderReads } from "../order-reads.ts";
 import type { OrderWrites } from "../order-writes.ts";
 
@@ -27,9 +32,9 @@ export interface OrderRoutesDeps {
 
 const queueSchema = {
   tags: ["orders"],
-  summary: "The order queue, oldest first; filter by status or customer",
+  summary: "The order queue, oldest first (or newest first); filter by status or customer",
   security: bearer,
-  querystring: OrderQuerySchema,
+  querystring: OrderQueueQuerySchema,
   response: { 200: OrderPageSchema, ...errorResponses(400, 401, 403) },
 };
 
@@ -57,6 +62,37 @@ const placeSchema = {
   body: NewOrderSchema,
   response: { 201: OrderSchema, ...errorResponses(400, 401, 403) },
 };
+
+const lifecycleSchema = {
+  tags: ["orders"],
+  summary: "The order statuses and, for each, the statuses it may move to",
+  security: bearer,
+  response: { 200: OrderLifecycleSchema, ...errorResponses(401, 403) },
+};
+
+const eventsSchema = {
+  tags: ["orders"],
+  summary:
+    "Every order's status changes, pushed (text/event-stream: `id: <seq>`, `event: status`, `data: {orderId, customerId, status, from, at, seq}`). " +
+    "`Last-Event-ID` (or `?lastEventId=`) replays the changes after it, at most 1,000: past that, `event: reset` asks the client to reload.",
+  security: bearer,
+  querystring: EventStreamQuery,
+  response: errorResponses(400, 401, 403, 429, 503),
+};
+
+export interface OrderEventRoutesDeps {
+  auth: Auth;
+  events: OrderEvents;
+}
+
+/** Status changes by push, for the production board; the lifecycle the board offers moves from. */
+export async function orderEventRoutes(app: HttpApp, { auth, events }: OrderEventRoutesDeps): Promise<void> {
+  const staff = requireRole(auth, "operator", "manager");
+  app.get("/orders/lifecycle", { onRequest: staff, schema: lifecycleSchema }, async () => lifecycle());
+  app.get("/orders/events", { onRequest: staff, schema: eventsSchema, config: { ticket: true } }, (request, reply) =>
+    events.stream(request, reply, lastEventIdOf(request)),
+  );
+}
 
 /** The production queue and the order status lifecycle; the Shop places orders here. */
 export async function orderRoutes(app: HttpApp, { auth, reads, writes }: OrderRoutesDeps): Promise<void> {

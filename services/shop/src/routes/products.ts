@@ -1,4 +1,6 @@
 import {
+  CategoryListSchema,
+  CategoryQuerySchema,
   NewProductSchema,
   ProductDetailSchema,
   ProductPageSchema,
@@ -33,6 +35,13 @@ const listSchema = {
   response: { 200: ProductPageSchema, 304: NotModified, ...errorResponses(400) },
 };
 
+const categoriesSchema = {
+  tags: ["catalogue"],
+  summary: "The catalogue's categories, by name, with their number of products",
+  querystring: CategoryQuerySchema,
+  response: { 200: CategoryListSchema, 304: NotModified, ...errorResponses(400) },
+};
+
 const getSchema = {
   tags: ["catalogue"],
   summary: "One product, with its 3D model's metadata",
@@ -64,6 +73,10 @@ export async function productRoutes(app: HttpApp, { auth, catalogue, writes }: P
   // Both send the cached bytes as they are: they were made from these routes' response schemas on the miss.
   app.get("/products", { schema: listSchema }, async (request, reply) =>
     replyFromCache(request, reply, "shop", await catalogue.listProducts(request.query)),
+  );
+
+  app.get("/categories", { schema: categoriesSchema }, async (request, reply) =>
+    replyFromCache(request, reply, "shop", await catalogue.listCategories()),
   );
 
   app.get("/products/:id", { schema: getSchema }, async (request, reply) => {
