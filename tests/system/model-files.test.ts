@@ -103,6 +103,15 @@ describe("a large model", () => {
     expect(Buffer.from(await again.arrayBuffer()).equals(large.subarray(0, 10))).toBe(true);
     expect((await sys.call(`${sys.urls.shop}/health`)).status).toBe(200);
   });
+
+  it("answers 416, not 500, when the stored object was cut short behind the cached size's back", async () => {
+    const { modelKey } = (await sys.call(`${sys.urls.shop}/products/${ids.large}`)).body;
+    await sys.objectStore.put(modelKey, Buffer.from("short"));
+    const part = await download(ids.large, { range: `bytes=${large.length - 10}-` });
+    expect(part.status).toBe(416);
+    expect((await part.json()).error.code).toBe("range_not_satisfiable");
+    await sys.objectStore.put(modelKey, large);
+  });
 });
 
 describe("refusals", () => {

@@ -26,7 +26,11 @@ export interface AuthOptions {
  */
 export type TokenUse = "session" | "ticket";
 
-/** A verified token: who it speaks for and when it expires (seconds since the epoch). */
+/**
+ * A verified token: who it speaks for and until when (seconds since the epoch). For a ticket, that is the
+ * session it was issued from: the ticket opens a stream within its minute, the stream lives as long as
+ * the session.
+ */
 export interface VerifiedToken {
   principal: Principal;
   expiresAt: number;
@@ -38,12 +42,14 @@ export const TICKET_LIFETIME_S = 60;
 export interface Auth {
   /** Signs a token that expires after `expiresInSeconds` (at most the maximum lifetime). */
   sign(principal: Principal, expiresInSeconds?: number): string;
-  /** Signs a ticket for the event streams, valid `TICKET_LIFETIME_S`. */
-  signTicket(principal: Principal): VerifiedToken & { ticket: string };
+  /** Signs a ticket for the event streams of `session`'s principal, valid `TICKET_LIFETIME_S`. */
+  signTicket(session: VerifiedToken): { ticket: string; expiresAt: number };
   /** Verifies a raw token for `use`; throws 401 as `authenticate` does, and for a token of the other use. */
   verify(token: string, use: TokenUse): VerifiedToken;
   /** Verifies a `Bearer` header; throws 401 when it is missing, malformed, forged, expired or too long-lived. */
   authenticate(authorizationHeader: string | undefined): Principal;
+  /** As `authenticate`, with the token's expiry. */
+  authenticateHeader(authorizationHeader: string | undefined): VerifiedToken;
   /** As authenticate, then 403 unless the principal holds one of the roles. */
   authorize(authorizationHeader: string | undefined, roles: readonly Role[]): Principal;
 }
@@ -109,17 +115,20 @@ export function createAuth(secret: string, options: AuthOptions = {}): Auth {
     if ((claims.use === "ticket") !== (use === "ticket")) {
       throw unauthorized(use === "ticket" ? "not a ticket" : "a ticket only opens event streams");
     }
-    if (use === "ticket" && (claims.exp as number) - now() / 1000 > TICKET_LIFETIME_S + toleranceS) {
-      throw unauthorized("ticket lives too long");
+    if (use === "ticket") {
+      if ((claims.exp as number) - now() / 1000 > TICKET_LIFETIME_S + toleranceS)
+        throw unauthorized("ticket lives too long");
+      if (typeof claims.sx !== "number") throw unauthorized("ticket names no session expiry");
+      return { principal, expiresAt: claims.sx };
     }
     return { principal, expiresAt: claims.exp as number };
   };
 
-  const authenticate = (header: string | undefined): Principal => {
+  const authenticateHeader = (header: string | undefined): VerifiedToken => {
     if (!header) throw unauthorized("missing Authorization header");
     const token = BEARER.exec(header.trim())?.[1];
     if (!token) throw unauthorized("Authorization must be 'Bearer <JWT>'");
-    return verifyToken(token, "session").principal;
+    return verifyToken(token, "session");
   };
 
   return {
@@ -130,15 +139,16 @@ export function createAuth(secret: string, options: AuthOptions = {}): Auth {
       const iat = Math.floor(now() / 1000);
       return sign({ ...principal, iat, exp: iat + expiresInSeconds });
     },
-    signTicket(principal) {
+    signTicket({ principal, expiresAt: sx }) {
       const iat = Math.floor(now() / 1000);
-      const expiresAt = iat + TICKET_LIFETIME_S;
-      return { ticket: sign({ ...principal, use: "ticket", iat, exp: expiresAt }), principal, expiresAt };
+      const expiresAt = Math.min(iat + TICKET_LIFETIME_S, sx);
+      return { ticket: sign({ ...principal, use: "ticket", sx, iat, exp: expiresAt }), expiresAt };
     },
     verify: verifyToken,
-    authenticate,
+    authenticate: (header) => authenticateHeader(header).principal,
+    authenticateHeader,
     authorize(header, roles) {
-      const principal = authenticate(header);
+      const { principal } = authenticateHeader(header);
       if (!roles.includes(principal.role)) throw forbidden(`role '${principal.role}' may not do this`);
       return principal;
     },

@@ -2,6 +2,9 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { type EventStream, type EventStreams, type StreamEvent, streamOwner } from "./event-stream.ts";
 import type { HubListener, SequencedEvent } from "./event-stream-hub.ts";
 
+/** How long a client waits to reconnect while the channel is down (plus up to as much again, at random). */
+export const DOWN_RETRY_MS = 15_000;
+
 /** What a client missed, read after the stream subscribed (so nothing slips between the two). */
 export interface Replay<E extends SequencedEvent> {
   /** The missed events, oldest first. */
@@ -58,6 +61,9 @@ export async function openReplayedStream<E extends SequencedEvent>(
     lastSent = Math.max(lastSent, e.seq);
     stream?.send({ id: e.seq, ...o.format(e) });
   };
+  // The channel went down: the client comes back for the replay later, not every `retry` while Redis is
+  // out (each visit costs a read), and not all at once when it returns.
+  const comeBackLater = () => stream?.write(`retry: ${DOWN_RETRY_MS + Math.floor(Math.random() * DOWN_RETRY_MS)}\n\n`);
   const stop = o.hub.subscribe(o.topic, {
     event: (e) => {
       if (stream) send(e);
@@ -66,6 +72,7 @@ export async function openReplayedStream<E extends SequencedEvent>(
     },
     down: () => {
       down = true;
+      comeBackLater();
       stream?.end();
     },
   });
@@ -79,6 +86,7 @@ export async function openReplayedStream<E extends SequencedEvent>(
   }
   stream = slot.open(reply);
   stream.onClose(stop);
+
   for (const e of replay.events) {
     send(e);
     replayed.add(e.seq);
@@ -86,5 +94,8 @@ export async function openReplayedStream<E extends SequencedEvent>(
   if (replay.reset) stream.send({ id: replay.head, event: "reset", data: JSON.stringify({ seq: replay.head }) });
   else if (replay.events.length === 0 && replay.head) stream.send({ id: replay.head });
   for (const e of pending.splice(0)) send(e);
-  if (down) stream.end();
+  if (down) {
+    comeBackLater();
+    stream.end();
+  }
 }

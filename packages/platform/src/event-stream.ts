@@ -67,8 +67,13 @@ export class EventStream {
   constructor(
     private readonly reply: FastifyReply,
     private readonly maxBufferedBytes: number,
+    /** When the credentials it was opened with expire (ms since the epoch): the heartbeat ends it then. */
+    readonly expiresAtMs = Number.POSITIVE_INFINITY,
   ) {
     reply.raw.once("close", () => this.#finish());
+    // A client that left while the stream's replay was read: its `close` has fired already, and writes to
+    // the dead socket fail silently, so nothing else would ever free its place.
+    if (reply.raw.destroyed || reply.raw.socket?.destroyed !== false) this.#finish();
   }
 
   get closed(): boolean {
@@ -203,7 +208,8 @@ export class EventStreams {
       "cache-control": "no-store",
       "x-accel-buffering": "no",
     });
-    const stream = new EventStream(reply, this.#options.maxBufferedBytes);
+    const expiresAt = reply.request.principalExpiresAt;
+    const stream = new EventStream(reply, this.#options.maxBufferedBytes, expiresAt ? expiresAt * 1000 : undefined);
     this.#open.add(stream);
     stream.onClose(() => this.#open.delete(stream));
     stream.write(`retry: ${this.#options.retryMs}\n\n`);
@@ -212,7 +218,13 @@ export class EventStreams {
   }
 
   #beat() {
-    for (const stream of [...this.#open]) stream.comment("ping");
+    const now = Date.now();
+    for (const stream of [...this.#open]) {
+      // A stream lives no longer than the session (or the ticket's session) that opened it: a signed-out or
+      // expired client's reconnection is refused, and the page asks to sign in again.
+      if (stream.expiresAtMs <= now) stream.end();
+      else stream.comment("ping");
+    }
   }
 }
 

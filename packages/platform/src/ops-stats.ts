@@ -143,7 +143,7 @@ export async function opsStatsRoute(app: HttpApp, { service, auth, metrics, cach
   const startedAt = new Date().toISOString();
   const guard = async (request: FastifyRequest) => {
     if (!app.admin.required || app.admin.isAdmin(request)) return;
-    const { role } = authenticateRequest(auth, request);
+    const { role } = authenticateRequest(auth, request).principal;
     if (role !== "manager" && role !== "operator") throw forbidden("the dashboard is for staff");
   };
   app.get(

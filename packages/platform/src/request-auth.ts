@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Auth, Principal, Role } from "./auth.ts";
+import type { Auth, Principal, Role, VerifiedToken } from "./auth.ts";
 import { forbidden, unauthorized } from "./errors.ts";
 
 declare module "fastify" {
@@ -10,6 +10,10 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The name of this service's session cookie (`printfab_<service>_session`). */
     sessionCookie: string;
+  }
+  interface FastifyRequest {
+    /** When the credentials `requireRole` accepted stop being valid (seconds since the epoch). */
+    principalExpiresAt?: number;
   }
 }
 
@@ -39,19 +43,20 @@ export function assertSameOrigin(request: FastifyRequest): void {
 }
 
 /**
- * Who the request speaks for: a bearer token (programs), else the session cookie (this service's pages),
- * else, on the routes that allow it, a ticket in the query string (event streams opened by a browser).
+ * Who the request speaks for, and until when: a bearer token (programs), else the session cookie (this
+ * service's pages), else, on the routes that allow it, a ticket in the query string (event streams opened
+ * by a browser).
  */
-export function authenticateRequest(auth: Auth, request: FastifyRequest): Principal {
+export function authenticateRequest(auth: Auth, request: FastifyRequest): VerifiedToken {
   const header = request.headers.authorization;
-  if (header) return auth.authenticate(header);
+  if (header) return auth.authenticateHeader(header);
   const cookie = request.cookies?.[request.server.sessionCookie];
   if (cookie) {
     assertSameOrigin(request);
-    return auth.verify(cookie, "session").principal;
+    return auth.verify(cookie, "session");
   }
   const ticket = request.routeOptions.config.ticket ? (request.query as { ticket?: unknown })?.ticket : undefined;
-  if (typeof ticket === "string") return auth.verify(ticket, "ticket").principal;
+  if (typeof ticket === "string") return auth.verify(ticket, "ticket");
   throw unauthorized("missing Authorization header");
 }
 
@@ -61,8 +66,9 @@ export function authenticateRequest(auth: Auth, request: FastifyRequest): Princi
  */
 export function requireRole(auth: Auth, ...roles: Role[]) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const principal = authenticateRequest(auth, request);
+    const { principal, expiresAt } = authenticateRequest(auth, request);
     if (!roles.includes(principal.role)) throw forbidden(`role '${principal.role}' may not do this`);
     request.principal = principal;
+    request.principalExpiresAt = expiresAt;
   };
 }

@@ -61,6 +61,7 @@ async function harness(options: EventStreamOptions = {}): Promise<Harness> {
   // The principal a stream counts against comes from a header here (requireRole sets it in the services).
   app.addHook("onRequest", async (request) => {
     request.principal = { role: "customer", sub: String(request.headers["x-user"] ?? "1") };
+    if (request.headers["x-expires"]) request.principalExpiresAt = Number(request.headers["x-expires"]);
   });
   app.get("/raw", (request, reply) => {
     const slot = h.streams.reserve(`${request.principal?.role}:${request.principal?.sub}`);
@@ -285,6 +286,41 @@ describe("openReplayedStream", () => {
     const again = await SseClient.open(`${h.url}/replay`);
     await again.ended;
     expect(again.dispatched()).toEqual([{ id: "9", event: "note", data: "missed" }]);
+    // Told to come back in 15 to 30 s rather than every 2 s while the channel is down.
+    const retry = again.retry ?? 0;
+    expect(retry).toBeGreaterThanOrEqual(15_000);
+    expect(retry).toBeLessThan(30_000);
     expect(h.streams.size).toBe(0);
+  });
+
+  it("frees the place of a client that left while its replay was being read", async () => {
+    const h = await harness({ maxStreamsPerPrincipal: 1 });
+    let replayed: () => void = () => {};
+    h.replay = () => new Promise((resolve) => (replayed = () => resolve({ events: [] })));
+    const { request } = await import("node:http");
+    const gone = request(`${h.url}/replay`);
+    gone.on("error", () => {});
+    gone.end();
+    await until(() => h.streams.size === 1, "the place taken");
+    gone.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    replayed();
+    await until(() => h.streams.size === 0, "the place given back");
+    h.replay = async () => ({ events: [] });
+    const next = await SseClient.open(`${h.url}/replay`);
+    expect(next.status).toBe(200);
+    next.close();
+  });
+
+  it("ends a stream on the first beat after its credentials expired", async () => {
+    const h = await harness();
+    const past = await SseClient.open(`${h.url}/raw`, { "x-expires": String(Math.floor(Date.now() / 1000) - 1) });
+    const future = await SseClient.open(`${h.url}/raw`, { "x-expires": String(Math.floor(Date.now() / 1000) + 3600) });
+    await until(() => h.streams.size === 2, "both open");
+    h.tick();
+    await past.ended;
+    await until(() => h.streams.size === 1, "the expired one closed");
+    await until(() => future.comments.length > 0, "the ping to the live one");
+    future.close();
   });
 });

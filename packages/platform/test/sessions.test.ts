@@ -67,7 +67,10 @@ describe("sign-in with the identity provider's token", () => {
 
   it("refuses a forged token, a ticket, a service token, and a sign-in from another origin", async () => {
     const forged = other.sign({ sub: "7", role: "customer" });
-    const ticket = auth.signTicket({ sub: "7", role: "customer" }).ticket;
+    const ticket = auth.signTicket({
+      principal: { sub: "7", role: "customer" },
+      expiresAt: Date.now() / 1000 + 600,
+    }).ticket;
     const service = auth.sign({ sub: "shop", role: "service" });
     const post = (t: string, headers: Record<string, string> = SAME) =>
       app.inject({ method: "POST", url: "/auth/session", headers, payload: { token: t } });
@@ -134,13 +137,17 @@ describe("tickets for event streams", () => {
     expect((await app.inject({ method: "POST", url: "/auth/ticket" })).statusCode).toBe(401);
   });
 
-  it("expire after a minute", async () => {
+  it("expire after a minute, and give the streams they open no longer than their session", async () => {
     let now = Date.now();
     const clocked = createAuth("a-secret-of-sufficient-length", { now: () => now, clockToleranceSeconds: 0 });
-    const { ticket } = clocked.signTicket({ sub: "7", role: "customer" });
-    expect(clocked.verify(ticket, "ticket").principal.sub).toBe("7");
+    const session = { principal: { sub: "7", role: "customer" as const }, expiresAt: Math.floor(now / 1000) + 3600 };
+    const { ticket } = clocked.signTicket(session);
+    expect(clocked.verify(ticket, "ticket")).toEqual(session);
     now += (TICKET_LIFETIME_S + 1) * 1000;
     expect(() => clocked.verify(ticket, "ticket")).toThrow(/expired/);
+    // Issued by a session that ends sooner, the ticket ends with it.
+    const short = clocked.signTicket({ ...session, expiresAt: Math.floor(now / 1000) + 10 });
+    expect(short.expiresAt).toBe(Math.floor(now / 1000) + 10);
   });
 });
 

@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
 import type { ModelMetadata } from "@printfab/contracts";
 import { contentHashAsync, type MeshPool, PREVIEW_SIZES } from "@printfab/mesh";
-import { meshTask, unprocessable } from "@printfab/platform";
-import type { ByteRange, ObjectStore } from "@printfab/storage";
+import { AppError, meshTask, unprocessable } from "@printfab/platform";
+import { type ByteRange, type ObjectStore, RangeNotSatisfiableError } from "@printfab/storage";
 
 const metadataKey = (sha: string) => `metadata/${sha}.json`;
 const previewKey = (sha: string, size: number) => `previews/${sha}/${size}.png`;
@@ -69,9 +69,19 @@ export class ModelCatalog {
     return info.size > maxBytes ? { size: info.size } : this.store.get(modelKey);
   }
 
-  /** A model file, or a range of it, straight from the store: never whole in memory. */
-  fileStream(modelKey: string, range?: ByteRange): Promise<Readable | null> {
-    return this.store.getStream(modelKey, range);
+  /**
+   * A model file, or a range of it, straight from the store: never whole in memory. A range the stored
+   * object is too short for (it was overwritten behind the cached size's back) is the client's 416.
+   */
+  async fileStream(modelKey: string, range?: ByteRange): Promise<Readable | null> {
+    try {
+      return await this.store.getStream(modelKey, range);
+    } catch (err) {
+      if (err instanceof RangeNotSatisfiableError) {
+        throw new AppError(416, "range_not_satisfiable", "the requested range is past the end of the file");
+      }
+      throw err;
+    }
   }
 
   async #describe(bytes: Buffer, meta: ModelMetadata): Promise<ModelMetadata> {
