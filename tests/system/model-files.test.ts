@@ -109,7 +109,7 @@ describe("a large model", () => {
     await sys.objectStore.put(modelKey, Buffer.from("short"));
     const part = await download(ids.large, { range: `bytes=${large.length - 10}-` });
     expect(part.status).toBe(416);
-    expect((await part.json()).error.code).toBe("range_not_satisfiable");
+    expect(((await part.json()) as { error: { code: string } }).error.code).toBe("range_not_satisfiable");
     await sys.objectStore.put(modelKey, large);
   });
 });

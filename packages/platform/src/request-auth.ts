@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Auth, Principal, Role, VerifiedToken } from "./auth.ts";
+import type { Auth, Role, VerifiedToken } from "./auth.ts";
 import { forbidden, unauthorized } from "./errors.ts";
 
 declare module "fastify" {
