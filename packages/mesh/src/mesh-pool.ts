@@ -87,6 +87,12 @@ export class MeshPool {
     return Buffer.from((await this.#run({ kind: "preview", bytes, size })) as Uint8Array);
   }
 
+  /** The model's geometry alone, as binary STL: whatever else the file carries (a 3MF's slicer settings) is dropped. */
+  async stl(bytes: Uint8Array): Promise<Buffer> {
+    const out = (await this.#run({ kind: "stl", bytes })) as Uint8Array;
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#small.pool.destroy(), this.#big.pool.destroy()]);
   }

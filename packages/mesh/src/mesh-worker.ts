@@ -1,13 +1,15 @@
 // Runs in a worker thread of MeshPool: the heavy, synchronous computations, off the event loop.
 import { analyzeModel, previewModel, quoteModel } from "./analyze.ts";
 import { MeshError, MeshTooLargeError, type WorkerErrorCode } from "./errors.ts";
-import type { ParseLimits } from "./parse.ts";
+import { type ParseLimits, parseMesh } from "./parse.ts";
+import { toBinaryStl } from "./parse-stl.ts";
 import type { PricingOptions } from "./pricing.ts";
 
 export type MeshTask = { limits: ParseLimits } & (
   | { kind: "analyze"; bytes: Uint8Array }
   | { kind: "quote"; bytes: Uint8Array; options: PricingOptions }
   | { kind: "preview"; bytes: Uint8Array; size: number }
+  | { kind: "stl"; bytes: Uint8Array }
 );
 
 /** A refusal travels back as data, its class as a code: errors lose their class crossing threads. */
@@ -22,6 +24,8 @@ export default function run(task: MeshTask): MeshTaskResult {
         return { ok: true, value: quoteModel(task.bytes, task.options, task.limits) };
       case "preview":
         return { ok: true, value: previewModel(task.bytes, task.size, task.limits) };
+      case "stl":
+        return { ok: true, value: toBinaryStl(parseMesh(task.bytes, undefined, task.limits)) };
     }
   } catch (err) {
     if (err instanceof MeshTooLargeError) return { ok: false, reason: err.message, code: "model_too_large" };

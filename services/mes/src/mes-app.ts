@@ -14,6 +14,7 @@ import {
   type EventStreamOptions,
   type HttpApp,
   type Logger,
+  meshTask,
   type PlatformMetrics,
   registerServiceHealth,
 } from "@printfab/platform";
@@ -89,6 +90,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     caches,
     objects: deps.objectStore,
     analyze: async (model) => (await models.analysis(model)).value,
+    geometry: (model) => meshTask(deps.meshPool.stl(model)),
     logger: deps.logger,
     analysisTtlMs: ttl.analysis,
     settings: deps.slicing,
@@ -101,7 +103,7 @@ export async function createMesApp(deps: MesDeps): Promise<HttpApp> {
     const items = order.items.flatMap(({ modelKey, material = "PLA" }) =>
       modelKey && isSliceable(material) ? [{ modelKey, material }] : [],
     );
-    if (items.length > 0) void slicing.sliceOrderItems(items);
+    if (items.length > 0) slicing.sliceOrder(items);
   };
   await app.register(orderRoutes, { auth, reads, writes: new OrderWrites(store, outbox, sliceItems) });
   return app;

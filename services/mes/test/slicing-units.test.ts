@@ -1,9 +1,12 @@
 import { box, parseMesh, toBinaryStl } from "@printfab/mesh";
+import { createLogger } from "@printfab/platform";
 import { describe, expect, it } from "vitest";
 import { parseDuration, parseGcodeFigures, progressOf, slicerMessages } from "../src/slicing/gcode-figures.ts";
+import { OrderSliceQueue } from "../src/slicing/order-slices.ts";
 import { DEFAULT_PRINTER, printabilityOf } from "../src/slicing/printer.ts";
 import { loadProfileBases } from "../src/slicing/profile-bases.ts";
 import { buildProfile } from "../src/slicing/profile-builder.ts";
+import { withoutFolder } from "../src/slicing/slice-folders.ts";
 import { SlicePool } from "../src/slicing/slice-pool.ts";
 import { slicerVersionOf } from "../src/slicing/slicer-probe.ts";
 import { stlForSlicer } from "../src/slicing/slicer-stl.ts";
@@ -141,5 +144,60 @@ describe("STL files for the slicer", () => {
     expect(stlForSlicer(big)).toBe(big);
     const text = Buffer.from("solid x\nendsolid x\n");
     expect(stlForSlicer(text)).toBe(text);
+  });
+});
+
+describe("the slicer's messages shown to clients", () => {
+  it("name no temporary folder, in any form", () => {
+    const dir = "/tmp/printfab-slice-a1B2c3";
+    const real = "/private/tmp/printfab-slice-a1B2c3";
+    const said = [
+      `Loading of ${dir}/model.stl failed`,
+      `cannot write into ${dir}`,
+      `${real}/out.gcode: too large`,
+      "working in printfab-slice-a1B2c3 (relative)",
+    ].join("\n");
+    const out = withoutFolder(said, [dir, real]);
+    expect(out).not.toMatch(/printfab-slice|\/tmp/);
+    expect(out.split("\n")).toEqual([
+      "Loading of model.stl failed",
+      "cannot write into .",
+      "out.gcode: too large",
+      "working in . (relative)",
+    ]);
+  });
+});
+
+describe("the placed orders' slicing queue", () => {
+  it("slices one order at a time and drops orders beyond its bound", async () => {
+    let active = 0;
+    let most = 0;
+    const done: number[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const queue = new OrderSliceQueue<number>(
+      async (order) => {
+        active++;
+        most = Math.max(most, active);
+        await gate;
+        active--;
+        // A failing order is logged, and the next one is still sliced.
+        if (order === 3) throw new Error("no such model");
+        done.push(order);
+      },
+      createLogger("silent"),
+      3,
+    );
+    // The first is taken at once; three wait; the fifth and sixth are dropped.
+    expect([0, 1, 2, 3, 4, 5].map((n) => queue.add(n))).toEqual([true, true, true, true, false, false]);
+    expect([queue.waiting, queue.dropped]).toEqual([3, 2]);
+    release();
+    await queue.idle();
+    expect([done, most, queue.waiting]).toEqual([[0, 1, 2], 1, 0]);
+    expect(queue.add(6)).toBe(true);
+    await queue.idle();
+    expect(done).toEqual([0, 1, 2, 6]);
   });
 });

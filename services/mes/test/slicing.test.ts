@@ -1,170 +1,33 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SliceJob } from "@printfab/contracts";
-import { box, MeshPool, toBinaryStl } from "@printfab/mesh";
-import {
-  acceptModelUploads,
-  type CacheFactory,
-  cacheTtls,
-  createAuth,
-  createCacheFactory,
-  createHttpApp,
-  createLogger,
-  DEFAULT_EDGE,
-  type HttpApp,
-  loadConfig,
-  type Role,
-} from "@printfab/platform";
-import { createS3Store, type ObjectStore } from "@printfab/storage";
-import { startTestS3, TEST_REDIS_URL, TEST_SERVICE_ENV, type TestS3 } from "@printfab/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelReads } from "../src/model-reads.ts";
-import { modelRoutes } from "../src/routes/models.ts";
-import { sliceRoutes } from "../src/routes/slices.ts";
-import { createSlicing, type SlicingSettings } from "../src/slicing/create-slicing.ts";
+import { box, toBinaryStl } from "@printfab/mesh";
+import { type CacheFactory, createCacheFactory, loadConfig } from "@printfab/platform";
+import { TEST_REDIS_URL, TEST_SERVICE_ENV } from "@printfab/testkit";
+import { describe, expect, it } from "vitest";
 import { parseDuration } from "../src/slicing/gcode-figures.ts";
 import { RedisSliceLeases } from "../src/slicing/slice-lease.ts";
-import { detectSlicer, type SlicerInstall } from "../src/slicing/slicer-probe.ts";
-import type { Slicing } from "../src/slicing/slicing.ts";
-
-/**
- * Slicing with the real PrusaSlicer, real Redis (shared by two "instances") and a real S3 API (s3rver). A
- * stand-in slicer (a shell script that never finishes) is used only where a slice must outlast the test's
- * actions: deadlines, cancellation, queue limits.
- */
-const auth = createAuth("mes-slicing-test-secret");
-const logger = createLogger("silent");
-const token = (role: Role) => auth.sign({ role, sub: role === "customer" ? "1" : `${role}-1` });
-const namespace = `t${randomBytes(4).toString("hex")}`;
-const cube = toBinaryStl(box(20, 20, 20));
-
-let s3: TestS3;
-let work: string;
-let realSlicer: SlicerInstall;
-const s3Gets = { n: 0 };
-const factories: CacheFactory[] = [];
-const apps: HttpApp[] = [];
-let meshPool: MeshPool;
-let objects: ObjectStore;
-
-interface Instance {
-  app: HttpApp;
-  slicing: Slicing;
-}
-
-/** One MES "instance": its own caches (on the shared Redis, or in process) and slicing, the shared S3. */
-async function instance(settings: SlicingSettings = {}, redis = true): Promise<Instance> {
-  const config = loadConfig({
-    ...TEST_SERVICE_ENV,
-    CACHE_NAMESPACE: namespace,
-    ...(redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
-  });
-  const caches = await createCacheFactory(config, logger);
-  factories.push(caches);
-  const models = await ModelReads.create(caches, cacheTtls(config.ttl), meshPool);
-  const slicing = await createSlicing({
-    caches,
-    objects,
-    analyze: async (m) => (await models.analysis(m)).value,
-    logger,
-    analysisTtlMs: 60_000,
-    settings: { install: realSlicer, tmpRoot: work, waitPollMs: 50, ...settings },
-  });
-  // No event-loop guard: a busy test machine must not turn these requests into 503s.
-  const edge = { ...DEFAULT_EDGE, maxEventLoopDelayMs: 0 };
-  const app = await createHttpApp({ service: "mes", description: "slicing under test", logger, auth, edge });
-  acceptModelUploads(app);
-  await app.register(modelRoutes, { auth, models, slices: slicing, uploadLimitBytes: 10_000_000 });
-  await app.register(sliceRoutes, { auth, slicing, uploadLimitBytes: 10_000_000 });
-  app.addHook("onClose", async () => slicing.close());
-  apps.push(app);
-  return { app, slicing };
-}
-
-const post = (
-  app: HttpApp,
-  body: Buffer | object,
-  query = "material=PLA&layerHeight=0.3&infill=0.2",
-  role: Role = "operator",
-) =>
-  app.inject({
-    method: "POST",
-    url: `/slices?${query}`,
-    headers: {
-      authorization: `Bearer ${token(role)}`,
-      "content-type": Buffer.isBuffer(body) ? "application/octet-stream" : "application/json",
-    },
-    payload: Buffer.isBuffer(body) ? body : JSON.stringify(body),
-  });
-const get = async (app: HttpApp, id: string, role: Role = "operator") =>
-  app.inject({ method: "GET", url: `/slices/${id}`, headers: { authorization: `Bearer ${token(role)}` } });
-
-/** Polls a job until it has finished (bounded: a cube slices in well under a second). */
-async function finished(app: HttpApp, id: string): Promise<SliceJob> {
-  for (let i = 0; i < 600; i++) {
-    const job = (await get(app, id)).json() as SliceJob;
-    if (!["queued", "running"].includes(job.state)) return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`job ${id} did not finish`);
-}
-
-/** A stand-in slicer that starts a child and never finishes; it writes its pids where the test reads them. */
-async function stuckSlicer(name: string): Promise<{ install: SlicerInstall; pids: () => Promise<number[]> }> {
-  const pidFile = join(work, `${name}.pids`);
-  const script = join(work, `${name}.sh`);
-  await writeFile(script, `#!/bin/sh\necho $$ >> ${pidFile}\nsleep 60 &\necho $! >> ${pidFile}\nwait\n`);
-  await chmod(script, 0o755);
-  const pids = async () => (await readFile(pidFile, "utf8").catch(() => "")).split("\n").filter(Boolean).map(Number);
-  return { install: { version: `stuck-${name}`, command: [script], isolated: false }, pids };
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** The slice folders left in the test's temporary root (the stand-ins' scripts and pid files aside). */
-const sliceDirs = async () => (await readdir(work)).filter((f) => f.startsWith("printfab-slice-"));
-
-beforeAll(async () => {
-  const found = await detectSlicer();
-  if (!found) throw new Error("prusa-slicer is required by these tests (apt-get install prusa-slicer)");
-  realSlicer = found;
-  work = await mkdtemp(join(tmpdir(), "printfab-slicing-test-"));
-  s3 = await startTestS3();
-  objects = createS3Store({ ...s3, countRequest: (op) => void (op === "get" && s3Gets.n++) });
-  await objects.ensureReady();
-  meshPool = new MeshPool({
-    threads: 1,
-    deadlineMs: 10_000,
-    maxTriangles: 1_000_000,
-    maxUncompressedBytes: 50_000_000,
-  });
-});
-
-afterAll(async () => {
-  for (const a of apps) await a.close();
-  for (const f of factories) await f.close();
-  await meshPool?.close();
-  await s3?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+import { detectSlicer } from "../src/slicing/slicer-probe.ts";
+import {
+  alive,
+  cube,
+  factories,
+  finished,
+  get,
+  instance,
+  logger,
+  namespace,
+  objects,
+  post,
+  realSlicer,
+  s3Gets,
+  sliceDirs,
+  stuckSlicer,
+  token,
+  until,
+  work,
+} from "./slicing-harness.ts";
 
 describe("a 20 mm cube sliced by PrusaSlicer", () => {
   it("has the print time, filament and layers the slicer wrote, its G-code in S3 and its folder removed", async () => {
@@ -384,13 +247,15 @@ describe("the slice routes", () => {
     const byKey = await post(app, { modelKey: `models/${sha}.stl` }, undefined, "service");
     expect(byKey.statusCode).toBe(202);
     expect(await finished(app, byKey.json().id)).toMatchObject({ state: "done", modelSha256: sha });
-    // A placed order's items: the stored one sliced (here: at once, from the cache), the missing one skipped.
+    // A placed order's items: the stored one already sliced (no job), the missing one skipped, a new one started.
+    await objects.put("models/other.stl", cube);
     const ids = await slicing.sliceOrderItems([
       { modelKey: `models/${sha}.stl`, material: "PLA", infill: 0.2, layerHeight: 0.3 },
       { modelKey: "models/missing.stl" },
+      { modelKey: "models/other.stl", material: "PLA", infill: 0.2, layerHeight: 0.3 },
     ]);
     expect(ids).toHaveLength(1);
-    expect(slicing.get(ids[0] as string)).toMatchObject({ state: "done", modelSha256: sha });
+    expect(await finished(app, ids[0] as string)).toMatchObject({ state: "done" });
 
     const bad = async (res: Awaited<ReturnType<typeof post>>, status: number, code?: string) => {
       expect(res.statusCode, res.body).toBe(status);

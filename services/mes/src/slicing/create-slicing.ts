@@ -1,8 +1,10 @@
+import { tmpdir } from "node:os";
 import type { Analysis } from "@printfab/contracts";
 import type { CacheFactory, Logger } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 import { DEFAULT_PRINTER, type PrinterSpec } from "./printer.ts";
 import { loadProfileBases, PROFILE_VERSION } from "./profile-bases.ts";
+import { sweepSliceFolders } from "./slice-folders.ts";
 import { DEFAULT_LEASE, localLeases, type RedisLeaseOptions, RedisSliceLeases } from "./slice-lease.ts";
 import { SliceStore } from "./slice-store.ts";
 import { detectSlicer, type SlicerInstall } from "./slicer-probe.ts";
@@ -27,6 +29,8 @@ export interface SlicingWiring {
   caches: CacheFactory;
   objects: ObjectStore;
   analyze: (model: Buffer) => Promise<Analysis>;
+  /** A model's geometry as binary STL, with the analyses' limits (the mesh pool's `stl`). */
+  geometry: (model: Buffer) => Promise<Buffer>;
   logger: Logger;
   /** The analyses' TTL, the default for figures. */
   analysisTtlMs: number;
@@ -46,8 +50,12 @@ export async function createSlicing(w: SlicingWiring): Promise<Slicing> {
       : s.binary === null
         ? undefined
         : await detectSlicer(s.binary ?? "prusa-slicer", options.maxGcodeBytes);
-  if (slicer) w.logger.info({ slicer: slicer.version, isolated: slicer.isolated }, "slicer found");
-  else w.logger.warn("PrusaSlicer not found: quotes use the heuristic estimate and slicing is unavailable");
+  if (slicer) {
+    w.logger.info({ slicer: slicer.version, isolated: slicer.isolated }, "slicer found");
+    // Folders of a process killed mid-slice (no cleanup ran). Twice the deadline: every live run is younger.
+    const swept = await sweepSliceFolders(options.tmpRoot ?? tmpdir(), 2 * options.deadlineMs);
+    if (swept > 0) w.logger.warn({ swept }, "removed slice folders left by a previous process");
+  } else w.logger.warn("PrusaSlicer not found: quotes use the heuristic estimate and slicing is unavailable");
   const leases = w.caches.redis
     ? new RedisSliceLeases(w.caches.redis, `${w.caches.namespace}:mes:slice-lease:`, w.logger, s.lease ?? DEFAULT_LEASE)
     : localLeases;
@@ -57,7 +65,7 @@ export async function createSlicing(w: SlicingWiring): Promise<Slicing> {
   });
   const bases = await loadProfileBases(s.profileVersion ?? PROFILE_VERSION);
   return new Slicing(
-    { slicer, bases, store, leases, objects: w.objects, analyze: w.analyze, logger: w.logger },
+    { slicer, bases, store, leases, objects: w.objects, analyze: w.analyze, geometry: w.geometry, logger: w.logger },
     options,
   );
 }

@@ -37,6 +37,9 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
  * after a crash. When Redis cannot be reached the lease is granted: slicing twice is better than not at all.
  */
 export class RedisSliceLeases implements SliceLeases {
+  /** Leases found lost at a renewal (expired or taken while their slice ran): tests and logs. */
+  lost = 0;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
@@ -55,9 +58,17 @@ export class RedisSliceLeases implements SliceLeases {
       return { release: async () => {} };
     }
     const timer = setInterval(() => {
-      this.redis.eval(RENEW, 1, name, token, this.options.ttlMs).catch((err: Error) => {
-        this.logger.warn({ err: err.message, key }, "slice lease renewal failed");
-      });
+      this.redis.eval(RENEW, 1, name, token, this.options.ttlMs).then(
+        (renewed) => {
+          if (renewed !== 0) return;
+          // Expired (a long stall) or taken over: another instance may be slicing this key too. Its result
+          // is the same content-addressed bytes, so ours still counts; later renewals would fail alike.
+          clearInterval(timer);
+          this.lost++;
+          this.logger.warn({ key }, "slice lease lost while slicing; the key may be sliced twice");
+        },
+        (err: Error) => this.logger.warn({ err: err.message, key }, "slice lease renewal failed"),
+      );
     }, this.options.renewMs);
     timer.unref();
     return {

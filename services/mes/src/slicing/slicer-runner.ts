@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { progressOf, slicerMessages } from "./gcode-figures.ts";
+import { SLICE_DIR_PREFIX, withoutFolder } from "./slice-folders.ts";
 import type { SlicerInstall } from "./slicer-probe.ts";
 import { stlForSlicer } from "./slicer-stl.ts";
 
@@ -20,8 +21,11 @@ export class SlicerError extends Error {
 }
 
 export interface SliceRun {
+  /**
+   * The model's geometry as an STL file: never the uploaded 3MF or OBJ, whose embedded slicer settings
+   * (a 3MF's Slic3r_PE.config, Bambu's and Orca's) PrusaSlicer would apply over our profile.
+   */
   model: Buffer;
-  format: "stl" | "obj" | "3mf";
   /** The whole slicer configuration (a built profile). */
   ini: string;
   deadlineMs: number;
@@ -55,17 +59,17 @@ export async function runSlicer<T>(
   consume: (file: SlicedFile) => Promise<T>,
 ): Promise<T> {
   run.signal?.throwIfAborted();
-  const dir = await mkdtemp(join(run.tmpRoot ?? tmpdir(), "printfab-slice-"));
+  const dir = await mkdtemp(join(run.tmpRoot ?? tmpdir(), SLICE_DIR_PREFIX));
   try {
-    const model = join(dir, `model.${run.format}`);
+    const model = join(dir, "model.stl");
     const profile = join(dir, "profile.ini");
     const gcodePath = join(dir, "out.gcode");
-    await writeFile(model, run.format === "stl" ? stlForSlicer(run.model) : run.model);
+    await writeFile(model, stlForSlicer(run.model));
     await writeFile(profile, run.ini);
     const args = ["--datadir", join(dir, "data"), "--export-gcode", "--load", profile, "--output", gcodePath, model];
     const output = await spawnSlicer(slicer, args, dir, run);
     // The slicer names its files by their paths: the client needs neither our folders nor their names.
-    output.text = output.text.split(`${dir}/`).join("");
+    output.text = withoutFolder(output.text, [dir, await realpath(dir).catch(() => dir)]);
     const gcodeBytes = await stat(gcodePath).then(
       (s) => s.size,
       () => -1,
@@ -130,6 +134,8 @@ function spawnSlicer(slicer: SlicerInstall, args: string[], dir: string, run: Sl
     );
     const onAbort = () => kill(new SlicerError("slicer_cancelled", "the slice was cancelled"));
     run.signal?.addEventListener("abort", onAbort, { once: true });
+    // An abort while the files were written has already fired: a listener added now would never run.
+    if (run.signal?.aborted) onAbort();
     const done = () => {
       clearTimeout(timer);
       run.signal?.removeEventListener("abort", onAbort);

@@ -5,6 +5,7 @@ import type { Analysis, Printability, SliceJob, SliceQuery, SliceResult } from "
 import { AppError, type Logger, notFound, unavailable, unprocessable } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 import { GcodeFiguresReader } from "./gcode-figures.ts";
+import { OrderSliceQueue } from "./order-slices.ts";
 import { type PrinterSpec, printabilityOf } from "./printer.ts";
 import type { ProfileBases } from "./profile-bases.ts";
 import { buildProfile, type SliceProfile } from "./profile-builder.ts";
@@ -26,6 +27,10 @@ export interface SlicingOptions extends SlicePoolOptions {
   /** Finished jobs: how long and how many are kept for GET /slices/:id. */
   retainMs: number;
   maxJobs: number;
+  /** Placed orders waiting for their items to be sliced; more are dropped (logged). */
+  orderQueueLength: number;
+  /** How long close() waits for killed slicers to end and their folders to go. */
+  closeTimeoutMs: number;
   tmpRoot?: string;
 }
 
@@ -39,6 +44,8 @@ export const DEFAULT_SLICING: Omit<SlicingOptions, "printer"> = {
   waitPollMs: 500,
   retainMs: 3_600_000,
   maxJobs: 10_000,
+  orderQueueLength: 100,
+  closeTimeoutMs: 5_000,
 };
 
 export interface SlicingDeps {
@@ -50,6 +57,8 @@ export interface SlicingDeps {
   objects: ObjectStore;
   /** The (cached) analysis of a model's bytes; rejects with the HTTP error of a bad model. */
   analyze: (model: Buffer) => Promise<Analysis>;
+  /** A model's geometry alone, as binary STL (off the event loop, within the analyses' limits). */
+  geometry: (model: Buffer) => Promise<Buffer>;
   logger: Logger;
 }
 
@@ -63,6 +72,9 @@ export interface OrderItemSlice extends Partial<SliceQuery> {
 
 const isCancel = (e: unknown) => e instanceof SlicerError && e.code === "slicer_cancelled";
 
+/** The Shop stores models content-addressed (`models/<sha256>.<format>`): such a key names its hash. */
+const CONTENT_KEY = /^models\/([0-9a-f]{64})\.(?:stl|obj|3mf)$/;
+
 /**
  * Slicing jobs: printability first (a model larger than the printer is refused with the reason), then the
  * result from the cache or the object store when this model and profile were sliced before, else a job in
@@ -73,6 +85,10 @@ export class Slicing {
   readonly jobs: SliceJobs;
   readonly #pool: SlicePool;
   readonly #flights = new Map<string, Promise<SliceResult>>();
+  /** Slicer runs under way, so that close() can wait for their processes and folders to go. */
+  readonly #runs = new Set<Promise<unknown>>();
+  readonly #orders: OrderSliceQueue<readonly OrderItemSlice[]>;
+  #closed = false;
   /** Slicer processes this instance started (tests and the bench count them). */
   runs = 0;
 
@@ -82,6 +98,7 @@ export class Slicing {
   ) {
     this.jobs = new SliceJobs({ maxJobs: options.maxJobs, retainMs: options.retainMs });
     this.#pool = new SlicePool(options);
+    this.#orders = new OrderSliceQueue((items) => this.sliceOrderItems(items), deps.logger, options.orderQueueLength);
   }
 
   get available(): boolean {
@@ -131,6 +148,7 @@ export class Slicing {
         "slicing is not available: PrusaSlicer is not installed on this server",
         3600,
       );
+    if (this.#closed) throw unavailable("slicer_unavailable", "the service is stopping", 5);
     const model = "model" in source ? source.model : await this.#stored(source.modelKey);
     const analysis = await this.deps.analyze(model);
     const printability = this.printability(analysis);
@@ -168,15 +186,33 @@ export class Slicing {
   }
 
   /**
-   * Starts slicing a placed order's items, outside any client's limit (the queue's still holds): ids of
-   * the jobs started; items refused (not stored, too large, queue full) are logged and skipped, never
-   * thrown. It reads and analyses each model first: call it after the order committed, without awaiting.
+   * Queues a placed order's items for slicing (see OrderSliceQueue): call it after the order committed. False
+   * when the queue is full and the order is not sliced (logged).
+   */
+  sliceOrder(items: readonly OrderItemSlice[]): boolean {
+    return this.#orders.add(items);
+  }
+
+  /** Resolves when every queued order has been handled (tests). */
+  ordersIdle(): Promise<void> {
+    return this.#orders.idle();
+  }
+
+  /**
+   * Starts slicing an order's items, outside any client's limit (the queue's still holds): ids of the jobs
+   * started. An item whose content-addressed model was already sliced with its options starts none, and its
+   * model is not even read (a cache lookup); items refused (not stored, too large, queue full) are logged
+   * and skipped, never thrown.
    */
   async sliceOrderItems(items: readonly OrderItemSlice[]): Promise<string[]> {
     const ids: string[] = [];
     for (const { modelKey, material = "PLA", infill = 0.2, layerHeight = 0.2 } of items) {
+      if (this.#closed) break;
+      const options = { material, infill, layerHeight };
       try {
-        ids.push((await this.request({ modelKey }, { material, infill, layerHeight }, null)).id);
+        const sha = CONTENT_KEY.exec(modelKey)?.[1];
+        if (sha && (await this.sliced(sha, options))) continue;
+        ids.push((await this.request({ modelKey }, options, null)).id);
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message, modelKey }, "order item not sliced");
       }
@@ -184,9 +220,16 @@ export class Slicing {
     return ids;
   }
 
-  /** Cancels every job (the service is stopping): their slicers are killed, their folders removed. */
-  close(): void {
+  /**
+   * Stops: waiting orders are forgotten, every job cancelled, and the slicers killed; waits (at most
+   * `closeTimeoutMs`) for them to end and their folders to be removed, so none outlives the service.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#orders.clear();
     this.jobs.cancelAll();
+    const bound = sleep(this.options.closeTimeoutMs, undefined, { ref: false });
+    await Promise.race([Promise.allSettled([...this.#runs]), bound]);
   }
 
   async #stored(modelKey: string): Promise<Buffer> {
@@ -251,10 +294,12 @@ export class Slicing {
       return stored;
     }
     const slicer = this.deps.slicer as SlicerInstall;
+    // Geometry only: what else a 3MF or OBJ carries (its own slicer settings) must not reach the slicer.
+    const model = work.analysis.format === "stl" ? work.model : await this.deps.geometry(work.model);
+    signal.throwIfAborted();
     this.runs++;
     const run = {
-      model: work.model,
-      format: work.analysis.format,
+      model,
       ini: work.profile.ini,
       deadlineMs: this.options.deadlineMs,
       signal,
@@ -263,12 +308,18 @@ export class Slicing {
       maxGcodeBytes: this.options.maxGcodeBytes,
       tmpRoot: this.options.tmpRoot,
     };
-    return runSlicer(slicer, run, async (file) => {
+    const running = runSlicer(slicer, run, async (file) => {
       const result = await resultOf(file, key, work.profile);
       await this.deps.store.save(key, file.gcodePath, result);
       await this.#remember(key, result);
       return result;
     });
+    this.#runs.add(running);
+    try {
+      return await running;
+    } finally {
+      this.#runs.delete(running);
+    }
   }
 
   async #remember(key: SliceKey, result: SliceResult): Promise<void> {
