@@ -13,16 +13,16 @@ import { PARTS, type Part, runSystemBench } from "./system/system-bench.ts";
 
 const HELP = `Printfab benchmarks.
 
-Usage: npm run bench [-- <suite>] [--seconds N] [--quick] [system options]
+Usage: npm run bench [-- <suite>] [--seconds N] [--quick] [--out DIR] [system options]
 
 Suites:
   system  (the default) the whole system, CACHE=off and on side by side: catalogue, order tracking,
           spike, cold start, quotes, and the strategy table. Needs PostgreSQL (BENCH_DATABASE_URL,
           default postgres://postgres@127.0.0.1:5432/printfab_bench, created if missing) and Redis
           (REDIS_URL, default redis://127.0.0.1:6379). --quick: a smaller data set and shorter runs.
-          The catalogue runs in alternating rounds (off, on, on with TRACING=on and nothing exported, and
-          a bare Fastify serving the same bytes: the limit), after a warm step on the cache-on Shop
-          (services/launcher/src/warm-cli.ts).
+          The catalogue runs in alternating rounds (off, on, on with TRACING=on and nothing exported, on
+          with the consistency auditor's sampling off, and a bare Fastify serving the same bytes: the
+          limit), after a warm step on the cache-on Shop (services/launcher/src/warm-cli.ts).
             --scenarios a,b     only these, of ${PARTS.join(", ")}
             --rounds N          catalogue rounds, medians of which the report gives (default 3, at least 3)
             --warm-products N   products the warm step loads (default the whole catalogue, a list page at a time)
@@ -49,7 +49,8 @@ Suites:
   slicing the demo models sliced by PrusaSlicer through MES, cold and then cached: time per model, S3 GETs
           per cached request, the heuristic's print time against the slicer's (REDIS_URL as for cache)
 
-Reports go to bench/reports/<suite>.md, raw figures to bench/results/.
+Reports go to bench/reports/<suite>.md (--out DIR: to DIR instead, e.g. for a trial run), raw figures to
+bench/results/.
 `;
 
 // The attack table has options of its own (targets, tokens), so it reads its own arguments.
@@ -64,6 +65,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: "string" },
     "warm-products": { type: "string" },
     "no-warm": { type: "boolean" },
+    out: { type: "string" },
     streams: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -91,7 +93,8 @@ if (!Number.isInteger(rounds) || rounds < 3 || rounds > 20) fail("--rounds must 
 const warmProducts = values["no-warm"] ? 0 : values["warm-products"] ? Number(values["warm-products"]) : undefined;
 if (warmProducts !== undefined && !(Number.isInteger(warmProducts) && warmProducts >= 0))
   fail("--warm-products must be a whole number");
-const out = fileURLToPath(new URL("../reports", import.meta.url));
+const out = values.out ?? fileURLToPath(new URL("../reports", import.meta.url));
+await mkdir(out, { recursive: true });
 await mkdir(fileURLToPath(new URL("../results", import.meta.url)), { recursive: true });
 switch (suite) {
   case "cache":

@@ -1,4 +1,5 @@
 import { spread } from "../stats.ts";
+import { type AuditFigures, type AuditSettings, auditWindow } from "./audit-window.ts";
 import { captureAnswers, type LimitAnswers, type Shape, startLimitServer } from "./limit-row.ts";
 import { type Delta, type ModeFigures, measure, runWorker } from "./measure.ts";
 import type { Running } from "./processes.ts";
@@ -21,6 +22,8 @@ export interface CatalogueRound {
   on: ModeFigures;
   /** Cache on, with TRACING=on and no endpoint: every span made, none exported (the SDK's own cost). */
   traced: ModeFigures;
+  /** Cache on with the consistency auditor's sampling off (both rates 0): what the auditor costs. */
+  unaudited: ModeFigures;
   limit: ScenarioResult;
   onMisses: Misses;
 }
@@ -40,9 +43,13 @@ export interface CatalogueFigures {
   warm: WarmStep;
   /** The cache-on Shop's short traffic warm-up before the rounds (JIT, pools), not measured. */
   warmUp: Misses;
+  /** The cache-on system's auditor from the first round to the last's end, its last verdicts included. */
+  audit: AuditFigures;
   limit: { fastify: string; answers: Array<{ shape: Shape; bytes: number; headers: string[] }> };
   /** The products' cache TTL, against which the run's length is short. */
   productTtlSeconds: number;
+  /** The cache-on system's auditor settings (its defaults: the bench sets none). */
+  auditSettings: AuditSettings;
   /** Model downloads alone, after the rounds, with the cache off and on. */
   models: { off: ModelDownloads; on: ModelDownloads };
 }
@@ -74,8 +81,11 @@ function misses(result: ScenarioResult, keys: string[], delta: Delta, ledger: Ke
 }
 
 export interface CatalogueOptions {
-  /** `traced` shares the cache-on system's namespace: its L2 is as warm, its L1 warmed as the others'. */
-  systems: { off: Running; on: Running; traced: Running };
+  /**
+   * `traced` and `unaudited` share the cache-on system's namespace: their L2 is as warm, their L1 warmed as
+   * the others'.
+   */
+  systems: { off: Running; on: Running; traced: Running; unaudited: Running };
   spec: ScenarioSpec;
   rounds: number;
   /** Products for the warm step; 0 skips it. */
@@ -84,6 +94,7 @@ export interface CatalogueOptions {
   /** The cache-on system's CACHE_NAMESPACE. */
   namespace: string;
   productTtlSeconds: number;
+  auditSettings: AuditSettings;
 }
 
 /** The warm step, as a deploy would run it; the keys it loaded are no first requests for the rounds. */
@@ -99,9 +110,13 @@ async function warmStep(opts: CatalogueOptions, ledger: KeyLedger): Promise<Warm
   return warm.step;
 }
 
-/** An unmeasured warm-up of each (JIT, pools), then the rounds: off, on, traced, limit, off, on, traced, ... */
+/**
+ * An unmeasured warm-up of each (JIT, pools), then the rounds: off, on, traced, unaudited, limit, off, on, ...
+ * The cache-on system's auditor is read over the rounds: its last samples get their verdicts while the
+ * others run, a round's length being well past the auditor's delay and bound.
+ */
 async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLedger) {
-  const { off, on, traced } = opts.systems;
+  const { off, on, traced, unaudited } = opts.systems;
   const spec = (s: Running | string, warmUp = false): ScenarioSpec => ({
     ...opts.spec,
     scenario: "catalogue",
@@ -111,9 +126,12 @@ async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLe
   await measure(off, spec(off, true));
   const onWarm = await measure(on, spec(on, true));
   const warmUp = misses(onWarm.figures.result, onWarm.keys, onWarm.delta, ledger);
-  // The keys the traced Shop meets first it loads into the shared L2: no first requests for the cache-on Shop.
+  // The keys the traced and unaudited Shops meet first they load into the shared L2: no first requests for
+  // the cache-on Shop.
   ledger.add((await measure(traced, spec(traced, true))).keys);
+  ledger.add((await measure(unaudited, spec(unaudited, true))).keys);
   await runWorker(spec(limitUrl, true));
+  const audit = await auditWindow(on);
   const rounds: CatalogueRound[] = [];
   for (let i = 1; i <= opts.rounds; i++) {
     const offRun = await measure(off, spec(off));
@@ -121,14 +139,16 @@ async function alternate(opts: CatalogueOptions, limitUrl: string, ledger: KeyLe
     const onMisses = misses(onRun.figures.result, onRun.keys, onRun.delta, ledger);
     const tracedRun = await measure(traced, spec(traced));
     ledger.add(tracedRun.keys);
+    const unauditedRun = await measure(unaudited, spec(unaudited));
+    ledger.add(unauditedRun.keys);
     const { keys: _, ...limit } = await runWorker(spec(limitUrl));
-    const round = { off: offRun.figures, on: onRun.figures, traced: tracedRun.figures, limit, onMisses };
-    rounds.push(round);
+    const [o, t, u] = [onRun.figures, tracedRun.figures, unauditedRun.figures];
+    rounds.push({ off: offRun.figures, on: o, traced: t, unaudited: u, limit, onMisses });
     log(
-      `    round ${i}: off ${fmt(round.off.result.rps)}, on ${fmt(round.on.result.rps)}, traced ${fmt(round.traced.result.rps)}, limit ${fmt(limit.rps)} req/s; on p99 ${round.on.result.p99} ms, limit p99 ${limit.p99} ms; ${round.on.dbQueriesPerRequest.toFixed(4)} DB q/req`,
+      `    round ${i}: off ${fmt(offRun.figures.result.rps)}, on ${fmt(o.result.rps)}, traced ${fmt(t.result.rps)}, unaudited ${fmt(u.result.rps)}, limit ${fmt(limit.rps)} req/s; on p99 ${o.result.p99} ms, limit p99 ${limit.p99} ms; ${o.dbQueriesPerRequest.toFixed(4)} DB q/req; auditor ${fmt(o.consistency?.checks ?? 0)} checks, ${fmt(o.consistency?.violations ?? 0)} violations`,
     );
   }
-  return { warmUp, rounds };
+  return { warmUp, rounds, audit: await audit.close() };
 }
 
 /** Model downloads alone on one system (the rounds mix them with the rest, whose S3 GETs they would share). */
@@ -156,7 +176,7 @@ async function modelRuns(opts: CatalogueOptions): Promise<CatalogueFigures["mode
 
 /**
  * The catalogue in alternating rounds after a warm step on the cache-on Shop: the machine's drift touches
- * the four alike, and each ratio is taken within a round.
+ * the five alike, and each ratio is taken within a round.
  */
 export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFigures> {
   const ledger = new KeyLedger();
@@ -166,15 +186,17 @@ export async function runCatalogue(opts: CatalogueOptions): Promise<CatalogueFig
   ledger.add(["product:1", `list:${category}:20:0`]);
   const limit = await startLimitServer(answers);
   try {
-    const { warmUp, rounds } = await alternate(opts, limit.url, ledger);
+    const { warmUp, rounds, audit } = await alternate(opts, limit.url, ledger);
     const models = await modelRuns(opts);
     const shapes = Object.entries(answers) as Array<[Shape, LimitAnswers[Shape]]>;
     return {
       roundSeconds: catalogueSeconds(opts.spec.quick),
       productTtlSeconds: opts.productTtlSeconds,
+      auditSettings: opts.auditSettings,
       rounds,
       warm,
       warmUp,
+      audit,
       models,
       limit: {
         fastify: limit.fastify,

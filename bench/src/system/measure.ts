@@ -40,8 +40,17 @@ export async function runWorker(spec: ScenarioSpec): Promise<ScenarioResult> {
   return JSON.parse(await runNode([worker, JSON.stringify(spec)])) as ScenarioResult;
 }
 
-async function scrapeAll(s: Running) {
+/** The counters of a system's services at one moment, in SERVICE_NAMES' order. */
+export type Counters = Array<Map<string, number>>;
+
+export async function scrapeAll(s: Running): Promise<Counters> {
   return Promise.all(SERVICE_NAMES.map((service) => scrape(s.urls[service])));
+}
+
+/** How much each counter grew from `before` to `after`, summed over the services. */
+export function deltaOf(before: Counters, after: Counters): Delta {
+  return (prefix, ...filters) =>
+    after.reduce((acc, m, i) => acc + sum(m, prefix, ...filters) - sum(before[i] ?? new Map(), prefix, ...filters), 0);
 }
 
 /**
@@ -55,8 +64,7 @@ export async function measure(
   const before = await scrapeAll(s);
   const { keys = [], ...result } = await runWorker({ ...spec, scrapeFirst: Object.values(s.urls) });
   const after = await scrapeAll(s);
-  const delta: Delta = (prefix, ...filters) =>
-    after.reduce((acc, m, i) => acc + sum(m, prefix, ...filters) - sum(before[i] ?? new Map(), prefix, ...filters), 0);
+  const delta = deltaOf(before, after);
   const requests = Math.max(1, result.requests);
   const dbQueries = SERVED_BY[spec.scenario].reduce(
     (acc, service) => acc + delta("db_queries_total", `service="${service}"`),

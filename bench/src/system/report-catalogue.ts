@@ -1,29 +1,10 @@
-import { type Spread, spread, table } from "../stats.ts";
+import { spread, table } from "../stats.ts";
 import type { CatalogueFigures, Misses, ModelDownloads } from "./catalogue-rounds.ts";
 import type { ModeFigures } from "./measure.ts";
+import { auditSection } from "./report-audit.ts";
+import { catalogueRatios, n, over, spreadText } from "./report-figures.ts";
 import { MODEL_DOWNLOAD_SHARE } from "./scenarios.ts";
 import type { ScenarioName, SystemResults } from "./system-bench.ts";
-
-export const n = (v: number, digits = 0) =>
-  v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-/** `median [min–max]`, the form every figure taken over several rounds has in the report. */
-export const spreadText = (s: Spread, digits = 2, unit = "") =>
-  `${n(s.median, digits)}${unit} [${n(s.min, digits)}–${n(s.max, digits)}]`;
-
-/** Each round's `f`, as a spread. */
-export const over = (c: CatalogueFigures, f: (r: CatalogueFigures["rounds"][number]) => number) =>
-  spread(c.rounds.map(f));
-
-export const catalogueRatios = (c: CatalogueFigures) => ({
-  rps: over(c, (r) => r.on.result.rps / r.off.result.rps),
-  p99: over(c, (r) => r.on.result.p99 / r.off.result.p99),
-  db: over(c, (r) => r.on.dbQueriesPerRequest / r.off.dbQueriesPerRequest),
-  s3: over(c, (r) => r.on.s3RequestsPerRequest / Math.max(1e-9, r.off.s3RequestsPerRequest)),
-  limit: over(c, (r) => r.on.result.rps / r.limit.rps),
-  dbPerRequest: over(c, (r) => r.on.dbQueriesPerRequest),
-  traced: over(c, (r) => r.traced.result.rps / r.on.result.rps),
-});
 
 /** Tracing's cost to the cache-on catalogue, round by round: its spans made (TRACING=on) but sent nowhere. */
 function tracingSection(c: CatalogueFigures): string {
@@ -212,10 +193,11 @@ export function catalogueSections(r: SystemResults): string {
   return `${limitSection(c)}
 ${modelsSection(c)}
 ${tracingSection(c)}
+${auditSection(r, c)}
 ${missesSection(r, c)}
 ${loop}
 ## Noise
 
-The catalogue ran in ${c.rounds.length} rounds, each of the four (CACHE=off, cache on, cache on and traced, the limit) in turn within a round (off, on, traced, limit, off, on, traced, limit, ...), each round ${c.roundSeconds} s at 32 connections after an unmeasured warm-up of each; the three systems and the limit server were up together, idle when not under load. Every catalogue ratio above (on/off req/s, p99, DB and S3 requests, on/limit, traced/on) is taken within a round and given as the median of the rounds with their min and max; the overall table's catalogue rows are the medians of each figure. The other scenarios ran once per mode: their figures that matter are counts (stale reads, DB queries for the cold stampede, the spike's burst p99 against its own steady phases) or a second-order ratio (quotes), and their on/off ratios are single runs.
+The catalogue ran in ${c.rounds.length} rounds, each of the five (CACHE=off, cache on, cache on and traced, cache on unaudited, the limit) in turn within a round (off, on, traced, unaudited, limit, off, on, ...), each round ${c.roundSeconds} s at 32 connections after an unmeasured warm-up of each; the four systems and the limit server were up together, idle when not under load. Every catalogue ratio above (on/off req/s, p99, DB and S3 requests, on/limit, traced/on, on/unaudited) is taken within a round and given as the median of the rounds with their min and max; the overall table's catalogue rows are the medians of each figure. The other scenarios ran once per mode: their figures that matter are counts (stale reads, DB queries for the cold stampede, the spike's burst p99 against its own steady phases) or a second-order ratio (quotes), and their on/off ratios are single runs.
 `;
 }

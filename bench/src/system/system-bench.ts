@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { AUDIT_DEFAULTS } from "@printfab/cache";
 import { migrateServices, openInfrastructure, resetData, SERVICES, seed, seedModels } from "@printfab/launcher";
 import { createLogger, loadConfig } from "@printfab/platform";
 import { Redis } from "ioredis";
@@ -38,7 +39,7 @@ export interface SystemBenchOptions {
   resultsDir: string;
   /** Only these parts; all of them when absent. */
   parts?: Part[];
-  /** Alternating catalogue rounds (off, on, limit each). */
+  /** Alternating catalogue rounds (off, on, traced, unaudited, limit each). */
   rounds: number;
   /** Products the warm step loads before the catalogue rounds; 0 skips it, absent means the whole catalogue. */
   warmProducts?: number;
@@ -141,7 +142,7 @@ interface Run {
   opts: SystemBenchOptions;
   namespaces: Record<Mode, string>;
   /** The systems up at the moment, stopped by whoever ends the run. */
-  systems: Partial<Record<Mode | "traced", Running>>;
+  systems: Partial<Record<Mode | "traced" | "unaudited", Running>>;
   scenarios: SystemResults["scenarios"];
 }
 
@@ -163,9 +164,21 @@ async function specFor(run: Run, scenario: ScenarioName, mode: Mode, urls: Runni
   return { ...common, scenario, urls, orders, runId: run.namespaces[mode] };
 }
 
+/** What the report quotes of the cache-on system's configuration. */
+const cacheSettings = (config: ReturnType<typeof loadConfig>) => ({
+  productTtlSeconds: config.ttl.product,
+  auditSettings: {
+    writeRate: config.cacheAudit.writeRate ?? AUDIT_DEFAULTS.writeRate,
+    readRate: config.cacheAudit.readRate ?? AUDIT_DEFAULTS.readRate,
+    maxLoadShare: config.cacheAudit.maxLoadShare ?? AUDIT_DEFAULTS.maxLoadShare,
+  },
+});
+
 async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
   const { p, opts, namespaces, systems } = run;
-  log("\n== catalogue: CACHE=off, cache on, cache on and traced, and the limit server, in alternating rounds");
+  log(
+    "\n== catalogue: CACHE=off, cache on, cache on and traced, cache on unaudited, and the limit server, in alternating rounds",
+  );
   const on = await startSystem(p.env, "on", namespaces.on);
   systems.on = on;
   const off = await startSystem(p.env, "off", namespaces.off);
@@ -173,18 +186,26 @@ async function catalogueScenario(run: Run): Promise<CatalogueFigures> {
   // Spans made and dropped: what tracing costs the services themselves, whatever a collector would add.
   const traced = await startSystem({ ...p.env, TRACING: "on" }, "on", namespaces.on);
   systems.traced = traced;
+  // The auditor's sampling off, nothing else changed: what its checks cost at the default rates.
+  const unaudited = await startSystem(
+    { ...p.env, CACHE_AUDIT_WRITE_RATE: "0", CACHE_AUDIT_READ_RATE: "0" },
+    "on",
+    namespaces.on,
+  );
+  systems.unaudited = unaudited;
   const catalogue = await runCatalogue({
-    systems: { off, on, traced },
+    systems: { off, on, traced, unaudited },
     spec: await specFor(run, "catalogue", "on", on.urls),
     rounds: opts.rounds,
     warmProducts: opts.warmProducts ?? p.sizes.products,
     redisUrl: p.redisUrl,
     namespace: namespaces.on,
-    productTtlSeconds: loadConfig({ ...p.env, CACHE: "on" }).ttl.product,
+    ...cacheSettings(loadConfig({ ...p.env, CACHE: "on" })),
   });
   // The other scenarios run one system at a time (see otherScenarios).
   delete systems.traced;
-  await stopSystem(traced);
+  delete systems.unaudited;
+  await Promise.all([stopSystem(traced), stopSystem(unaudited)]);
   run.scenarios.catalogue = {
     off: medianFigures(catalogue.rounds.map((r) => r.off)),
     on: medianFigures(catalogue.rounds.map((r) => r.on)),
