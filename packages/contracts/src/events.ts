@@ -51,6 +51,9 @@ export type OrderChanged = Static<typeof OrderChangedSchema>;
 export type OrderStatusEvent = Static<typeof OrderStatusEventSchema>;
 
 /** A status change as the streams frame it: `event: status`, `data:` its JSON (the stream adds `id:` its seq). */
+/** The streams of one order follow its id. */
+export const orderStatusTopic = (e: OrderStatusEvent) => String(e.orderId);
+
 export const orderStatusFrame = (e: OrderStatusEvent) => ({ event: ORDER_STATUS_EVENT, data: JSON.stringify(e) });
 
 /** The push an `order.changed` row carries, or null for a row recorded before pushes existed. */

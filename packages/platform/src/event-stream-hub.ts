@@ -1,6 +1,7 @@
 import type { Static, TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Channel } from "./cache-factory.ts";
+import type { HttpApp } from "./http-app.ts";
 
 /** An event with its place in one global order: what streams send as `id:` and dedupe by. */
 export interface SequencedEvent {
@@ -111,4 +112,17 @@ export class StreamHub<S extends TSchema> {
     this.#byTopic.clear();
     for (const l of all) l.down();
   }
+}
+
+/** A hub that has joined its channel and leaves it when `app` closes: how a service opens one. */
+export async function openStreamHub<S extends TSchema>(
+  app: HttpApp,
+  channel: Channel,
+  schema: S,
+  topicOf: (e: Static<S> & SequencedEvent) => string,
+): Promise<StreamHub<S>> {
+  const hub = new StreamHub(channel, schema, topicOf);
+  await hub.start();
+  app.addHook("onClose", async () => hub.close());
+  return hub;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
+import { definedOnly } from "./defined-only.ts";
 import { AppError, badRequest } from "./errors.ts";
 import type { HttpApp } from "./http-app.ts";
 
@@ -144,8 +145,9 @@ export class EventStreams {
   #closing = false;
 
   constructor(app: HttpApp, options: EventStreamOptions = {}) {
-    this.#options = { ...EVENT_STREAM_DEFAULTS, ...withoutUndefined(options) };
-    const stopBeats = (options.every ?? defaultEvery)(this.#options.heartbeatMs, () => this.#beat());
+    const { every = defaultEvery, ...limits } = options;
+    this.#options = { ...EVENT_STREAM_DEFAULTS, ...definedOnly(limits) };
+    const stopBeats = every(this.#options.heartbeatMs, () => this.#beat());
     app.addHook("preClose", async () => {
       this.#closing = true;
       stopBeats();
@@ -231,10 +233,6 @@ export class EventStreams {
 /** The principal a stream counts against. */
 export const streamOwner = (request: FastifyRequest): string =>
   request.principal ? `${request.principal.role}:${request.principal.sub}` : `ip:${request.ip}`;
-
-function withoutUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== "every")) as Partial<T>;
-}
 
 const LAST_EVENT_ID = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 

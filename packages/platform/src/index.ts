@@ -7,6 +7,7 @@ export * from "./client-limits.ts";
 export * from "./config.ts";
 export * from "./config-schema.ts";
 export * from "./database.ts";
+export * from "./defined-only.ts";
 export * from "./errors.ts";
 export * from "./event-stream.ts";
 export * from "./event-stream-hub.ts";

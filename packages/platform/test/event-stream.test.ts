@@ -12,7 +12,7 @@ import {
   EventStreams,
   formatEvent,
 } from "../src/event-stream.ts";
-import { RecentSeqs, StreamHub } from "../src/event-stream-hub.ts";
+import { openStreamHub, RecentSeqs, StreamHub } from "../src/event-stream-hub.ts";
 import { openReplayedStream, type Replay } from "../src/event-stream-replay.ts";
 import { createHttpApp, type HttpApp } from "../src/http-app.ts";
 import { createLogger } from "../src/logger.ts";
@@ -322,5 +322,16 @@ describe("openReplayedStream", () => {
     await until(() => h.streams.size === 1, "the expired one closed");
     await until(() => future.comments.length > 0, "the ping to the live one");
     future.close();
+  });
+
+  it("openStreamHub joins the channel, and leaves it when the app closes", async () => {
+    const app = await createHttpApp({ service: "test", description: "hub lifecycle", logger });
+    const caches = await createCacheFactory(loadConfig({ CACHE: "off" }), logger, { registry: new Registry() });
+    const channel = caches.channel("hub-lifecycle");
+    const hub = await openStreamHub(app, channel, Note, (n) => n.topic);
+    expect(hub.up).toBe(true);
+    await app.close();
+    expect(hub.up).toBe(false);
+    await caches.close();
   });
 });

@@ -4,6 +4,7 @@ import {
   type OrderStatusEvent,
   OrderStatusEventSchema,
   orderStatusFrame,
+  orderStatusTopic,
   statusEventOf,
 } from "@printfab/contracts";
 import {
@@ -12,9 +13,10 @@ import {
   EventStreams,
   type HttpApp,
   openReplayedStream,
+  openStreamHub,
   RecentSeqs,
   type Replay,
-  StreamHub,
+  type StreamHub,
 } from "@printfab/platform";
 import type { OrderStore } from "./order-store.ts";
 
@@ -52,9 +54,12 @@ export class OrderEvents {
     store: OrderStore,
     options?: EventStreamOptions,
   ): Promise<OrderEvents> {
-    const hub = new StreamHub(caches.channel(ORDER_STATUS_CHANNEL), OrderStatusEventSchema, (e) => String(e.orderId));
-    await hub.start();
-    app.addHook("onClose", async () => hub.close());
+    const hub = await openStreamHub(
+      app,
+      caches.channel(ORDER_STATUS_CHANNEL),
+      OrderStatusEventSchema,
+      orderStatusTopic,
+    );
     return new OrderEvents(caches, hub, new EventStreams(app, options), store);
   }
 

@@ -4,6 +4,7 @@ import {
   type OrderStatusEvent,
   OrderStatusEventSchema,
   orderStatusFrame,
+  orderStatusTopic,
 } from "@printfab/contracts";
 import {
   type CacheFactory,
@@ -12,7 +13,8 @@ import {
   type HttpApp,
   notFound,
   openReplayedStream,
-  StreamHub,
+  openStreamHub,
+  type StreamHub,
 } from "@printfab/platform";
 import type { OrderReads } from "./order-reads.ts";
 
@@ -46,9 +48,12 @@ export class ShopOrderEvents {
     reads: OrderReads,
     options?: EventStreamOptions,
   ): Promise<ShopOrderEvents> {
-    const hub = new StreamHub(caches.channel(ORDER_STATUS_CHANNEL), OrderStatusEventSchema, (e) => String(e.orderId));
-    await hub.start();
-    app.addHook("onClose", async () => hub.close());
+    const hub = await openStreamHub(
+      app,
+      caches.channel(ORDER_STATUS_CHANNEL),
+      OrderStatusEventSchema,
+      orderStatusTopic,
+    );
     return new ShopOrderEvents(hub, new EventStreams(app, options), reads);
   }
 

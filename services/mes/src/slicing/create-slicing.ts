@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
 import type { Analysis } from "@printfab/contracts";
-import type { CacheFactory, Logger } from "@printfab/platform";
+import { type CacheFactory, definedOnly, type Logger } from "@printfab/platform";
 import type { ObjectStore } from "@printfab/storage";
 import { DEFAULT_PRINTER, type PrinterSpec } from "./printer.ts";
 import { loadProfileBases, PROFILE_VERSION } from "./profile-bases.ts";
@@ -69,6 +69,3 @@ export async function createSlicing(w: SlicingWiring): Promise<Slicing> {
     options,
   );
 }
-
-const definedOnly = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
