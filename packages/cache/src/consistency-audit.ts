@@ -75,6 +75,7 @@ export class ConsistencyAuditor {
       loaded: () => s.audit_loads++,
       judging,
       sleep,
+      now: d.now,
     });
     d.local.onEvict = (keys, tags, all) => this.#read.evicted(keys, tags, all);
   }

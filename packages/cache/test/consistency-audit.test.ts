@@ -8,10 +8,13 @@ import {
   resolveAuditOptions,
   Sampler,
 } from "../src/audit-core.ts";
+import { ReadCheck, type SampledHit } from "../src/audit-read-check.ts";
 import type { Cache } from "../src/cache.ts";
 import type { ConsistencyViolation } from "../src/consistency-audit.ts";
 import { decodeEntry, encodeEntry } from "../src/entry.ts";
+import type { L2Tier } from "../src/l2-tier.ts";
 import type { RedisL2Connection } from "../src/redis-bus.ts";
+import { jsonSerializer } from "../src/serializer.ts";
 import { seededRandom, sleep, until, usePrivateRedis } from "./support/caches.ts";
 import { REDIS_KINDS } from "./support/redis-targets.ts";
 
@@ -28,7 +31,82 @@ const EVERY: AuditOptions = {
 };
 const OFF: AuditOptions = { writeRate: 0, readRate: 0 };
 
+/**
+ * The read check alone, on an injected clock: L2 always answers the same versions (no write moved them), the
+ * source always has "new", and every hit served "old".
+ */
+function readCheckAt(clock: { now: number }) {
+  const loads: string[] = [];
+  const check = new ReadCheck({
+    l2: { present: true, readAllVersions: async () => "v1" } as unknown as L2Tier,
+    serializer: jsonSerializer,
+    budget: new LoadBudget(
+      1,
+      () => 1_000,
+      () => 0,
+    ),
+    loaded: () => {},
+    judging: () => true,
+    sleep: async () => {},
+    now: () => clock.now,
+    delayMs: 100,
+    boundMs: 500,
+    clockSkewMs: 50,
+  });
+  /** A hit served `ageMs` after its entry was born, from L2 unless told. */
+  const hit = (k: string, ageMs = 300, layer: "l1" | "l2" = "l2"): SampledHit => ({
+    k,
+    key: k,
+    value: "old",
+    loader: async () => {
+      loads.push(k);
+      return "new";
+    },
+    tags: ["t"],
+    layer,
+    entryAgeMs: ageMs,
+  });
+  return { check, hit, loads };
+}
+
 describe("the auditor's parts", () => {
+  it("lets go an L2 hit on an entry born before an eviction of its key or tags within the bound: a read that raced a write", async () => {
+    const clock = { now: 10_000 };
+    const { check, hit, loads } = readCheckAt(clock);
+    check.evicted(["raced"], [], false);
+    clock.now += 100;
+    // Born 300 ms ago, before the eviction 100 ms ago: the read raced the write.
+    expect(await check.run(hit("raced"))).toBe("skipped");
+    expect(loads).toEqual([]);
+    // Born after the eviction (beyond the clock skew): loaded after the write, so an old value is a violation.
+    expect(await check.run(hit("raced", 40))).toBe("violation");
+    // An L1 copy is never filled from a raced read: one that is old missed its eviction.
+    expect(await check.run(hit("raced", 300, "l1"))).toBe("violation");
+    // Nothing evicted: a violation.
+    expect(await check.run(hit("missed"))).toBe("violation");
+    // Past the bound, the eviction no longer explains an old value.
+    clock.now += 500;
+    expect(await check.run(hit("raced"))).toBe("violation");
+    check.evicted([], ["t"], false);
+    expect(await check.run(hit("tagged"))).toBe("skipped");
+    clock.now += 600;
+    check.evicted([], [], true);
+    expect(await check.run(hit("anything"))).toBe("skipped");
+  });
+
+  it("counts every name as evicted within the bound when more names were evicted than it remembers", async () => {
+    const clock = { now: 10_000 };
+    const { check, hit } = readCheckAt(clock);
+    check.evicted(
+      Array.from({ length: 10_001 }, (_, i) => `k${i}`),
+      [],
+      false,
+    );
+    expect(await check.run({ ...hit("other"), tags: [] })).toBe("skipped");
+    clock.now += 600;
+    expect(await check.run({ ...hit("other"), tags: [] })).toBe("violation");
+  });
+
   it("samples the share it is given, with a seeded dice", () => {
     const s = new Sampler(0.1, seededRandom(1));
     let taken = 0;
