@@ -53,3 +53,13 @@ export function auditorBetween(before: Array<Map<string, number>>, after: Array<
     loads: grew("cache_consistency_loads_total"),
   };
 }
+
+/** The write violations between two scrapes, by process (`names[i]` for scrape i): who ran the checks. */
+export function writeViolationsBy(
+  names: string[],
+  before: Array<Map<string, number>>,
+  after: Array<Map<string, number>>,
+): Record<string, number> {
+  const one = (i: number) => auditorBetween([before[i] ?? new Map()], [after[i] ?? new Map()]).violations.write;
+  return Object.fromEntries(names.map((name, i) => [name, one(i)]));
+}

@@ -12,6 +12,8 @@ export interface Sample {
   stale: boolean;
   /** For a stale read: how long before it began the write it missed was acknowledged (ms). */
   missedByMs?: number;
+  /** For a stale read: the entities it saw old (ledger keys, `p:7`). */
+  staleEntities?: string[];
   /** HTTP status, or the network error's code (ECONNRESET, ECONNREFUSED, UND_ERR_SOCKET...). */
   outcome: string;
 }

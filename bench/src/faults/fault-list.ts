@@ -1,13 +1,29 @@
+import type { LoadClient } from "./client.ts";
+import type { Ledger } from "./ledger.ts";
+import { poisonL2 } from "./poison.ts";
+import type { MixTargets } from "./read-mix.ts";
 import type { Rig } from "./rig.ts";
+
+/** What a fault that acts as a client (writes, reads) uses: the load's own ledger, targets and client. */
+export interface FaultContext {
+  ledger: Ledger;
+  targets: MixTargets;
+  client: LoadClient;
+}
 
 export interface Fault {
   name: string;
   /** Starts the fault, at a known moment under load. */
-  inject(rig: Rig): Promise<void> | void;
+  inject(rig: Rig, ctx: FaultContext): Promise<void> | void;
   /** Ends it; resolves once healed: "after healing" counts from then. */
-  heal(rig: Rig): Promise<void> | void;
+  heal(rig: Rig, ctx: FaultContext): Promise<void> | void;
   /** Something to say about the run beyond the figures (an exit code). */
   note?(): string;
+  /**
+   * The entities (ledger keys, `p:7`) a fault made stale behind the cache's back: the engine is wrong
+   * there, and the report checks the readers' stale reads and the auditor's violations against them.
+   */
+  poisoned?(): string[];
 }
 
 /** Shop B's SIGTERM: its exit is awaited when healing, then it is started again. */
@@ -27,7 +43,10 @@ function stopShopB(): Fault {
   };
 }
 
-/** Every fault of the issue, each lasting the scenario's fault window (3 s) unless it ends by itself. */
+/**
+ * Every fault of the issue, each lasting the scenario's fault window (3 s) unless it ends by itself or its
+ * healing must wait (the stale entries stay until the auditor's write checks have read them).
+ */
 export function faultList(): Fault[] {
   return [
     { name: "none (baseline)", inject: () => {}, heal: () => {} },
@@ -41,5 +60,7 @@ export function faultList(): Fault[] {
     { name: "PostgreSQL hung 3 s (proxy)", inject: (r) => r.postgres.pause(), heal: (r) => r.postgres.pass() },
     { name: "S3 hung 3 s (proxy)", inject: (r) => r.s3.pause(), heal: (r) => r.s3.pass() },
     stopShopB(),
+    // Last: the engine is made wrong here, and no scenario after it should start from its damage.
+    poisonL2(5),
   ];
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createAuth } from "@printfab/platform";
 import { audit } from "./audit.ts";
-import { AUDIT_SETTLE_MS, auditorBetween, scrapeServices } from "./auditor-figures.ts";
+import { AUDIT_SETTLE_MS, auditorBetween, scrapeServices, writeViolationsBy } from "./auditor-figures.ts";
 import { LoadClient } from "./client.ts";
 import { type Fault, faultList } from "./fault-list.ts";
 import { Ledger } from "./ledger.ts";
@@ -71,11 +71,12 @@ async function runOne(rig: Rig, fault: Fault, t: MixTargets, ledger: Ledger, tl:
   try {
     const countersBefore = await scrapeServices(urls);
     const load = new Workload(client, t, ledger, { readers, writeEveryMs: 50 });
+    const ctx = { ledger, targets: t, client };
     await sleep(tl.warmMs);
     const faultAt = performance.now();
-    await fault.inject(rig);
+    await fault.inject(rig, ctx);
     await sleep(Math.max(0, faultAt + tl.faultMs - performance.now()));
-    await fault.heal(rig);
+    await fault.heal(rig, ctx);
     const healAt = performance.now();
     await sleep(tl.afterMs);
     const samples = await load.stop();
@@ -85,10 +86,21 @@ async function runOne(rig: Rig, fault: Fault, t: MixTargets, ledger: Ledger, tl:
     const checked = await audit(rig, ledger, client, t);
     // The auditor's last samples are judged after its delay and bound: counted once those have passed.
     await sleep(Math.max(0, stoppedAt + AUDIT_SETTLE_MS - performance.now()));
-    const auditor = auditorBetween(countersBefore, await scrapeServices(urls));
-    const row: FaultRow = { fault: fault.name, figures, audit: checked, auditor, recovered };
+    const countersAfter = await scrapeServices(urls);
+    const auditor = auditorBetween(countersBefore, countersAfter);
+    const names = Object.values(rig.services).map((s) => s.name);
+    const writeViolations = writeViolationsBy(names, countersBefore, countersAfter);
+    const row: FaultRow = {
+      fault: fault.name,
+      figures,
+      audit: checked,
+      auditor,
+      writeViolationsBy: writeViolations,
+      recovered,
+    };
+    const poisoned = fault.poisoned?.();
     const note = fault.note?.();
-    return note ? { ...row, note } : row;
+    return { ...row, ...(poisoned ? { poisoned } : {}), ...(note ? { note } : {}) };
   } finally {
     await client.close();
   }

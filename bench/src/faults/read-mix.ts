@@ -10,8 +10,15 @@ export interface ReadOp {
   what: string;
   url: string;
   headers?: Record<string, string>;
-  /** For a stale answer, how long before `t0` the write it missed was acknowledged; absent: never stale. */
-  stale?: (body: Buffer, t0: number) => number | undefined;
+  /** Judges an answer: undefined when fresh; absent: never stale. */
+  stale?: (body: Buffer, t0: number) => Staleness | undefined;
+}
+
+/** A stale answer: how long before `t0` the write it missed was acknowledged, and which entities were old. */
+export interface Staleness {
+  missedByMs: number;
+  /** Ledger keys (`p:7`, `o:12`): the report checks them against what a fault made stale. */
+  entities: string[];
 }
 
 export interface MixTargets {
@@ -26,18 +33,25 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 const shopName = (i: number) => `Shop ${String.fromCharCode(65 + i)}`;
 const hotId = () => 1 + Math.floor(Math.random() * HOT_PRODUCTS);
 
+/** One entity's judgement as a Staleness. */
+const one = (ledger: Ledger, key: string, seen: number, t0: number): Staleness | undefined => {
+  const missedByMs = ledger.missedBy(key, seen, t0);
+  return missedByMs === undefined ? undefined : { missedByMs, entities: [key] };
+};
+
 const priceJudge = (ledger: Ledger, id: number) => (body: Buffer, t0: number) =>
-  ledger.missedBy(`p:${id}`, (JSON.parse(body.toString()) as { priceCents: number }).priceCents, t0);
+  one(ledger, `p:${id}`, (JSON.parse(body.toString()) as { priceCents: number }).priceCents, t0);
 
 /** A list page is stale when any of its items is; it missed its writes by the longest of theirs. */
 const listJudge = (ledger: Ledger) => (body: Buffer, t0: number) => {
   const items = (JSON.parse(body.toString()) as { items: Array<{ id: number; priceCents: number }> }).items;
-  const missed = items.map((p) => ledger.missedBy(`p:${p.id}`, p.priceCents, t0)).filter((m) => m !== undefined);
-  return missed.length ? Math.max(...missed) : undefined;
+  const old = items.flatMap((p) => one(ledger, `p:${p.id}`, p.priceCents, t0) ?? []);
+  if (old.length === 0) return undefined;
+  return { missedByMs: Math.max(...old.map((o) => o.missedByMs)), entities: old.flatMap((o) => o.entities) };
 };
 
 const statusJudge = (ledger: Ledger, id: number) => (body: Buffer, t0: number) =>
-  ledger.missedBy(`o:${id}`, FORWARD.indexOf((JSON.parse(body.toString()) as { status: string }).status), t0);
+  one(ledger, `o:${id}`, FORWARD.indexOf((JSON.parse(body.toString()) as { status: string }).status), t0);
 
 /**
  * Readers on every service: product pages, the first list page and previews on each Shop (the catalogue

@@ -12,6 +12,10 @@ export interface FaultRow {
   audit: Audit;
   /** The services' own consistency auditor over the scenario (cache_consistency_* in /metrics). */
   auditor: AuditorFigures;
+  /** The auditor's write violations by process (its name in the rig): who ran the checks that found them. */
+  writeViolationsBy: Record<string, number>;
+  /** The entities the fault made stale behind the cache's back (ledger keys), when it makes the engine wrong. */
+  poisoned?: string[];
   /** Whether every service answered /health "ok" again before the next scenario. */
   recovered: boolean;
   note?: string;
@@ -66,6 +70,39 @@ export function faultsTable(r: FaultsResults): string {
   );
 }
 
+/** Ledger keys as the report names them: `p:7` is product #7, `o:12` order 12. */
+const entities = (keys: string[]) =>
+  keys.map((k) => (k.startsWith("p:") ? `#${k.slice(2)}` : `order ${k.slice(2)}`)).join(", ") || "none";
+
+/**
+ * The bench's stale reads beside the auditor's violations, one line a scenario; where the fault made the
+ * engine wrong, whether both found what it injected: the readers on those entities only, the write check
+ * once an entry.
+ */
+function agreement(r: FaultsResults): string[] {
+  return r.rows.map(({ fault, figures: f, auditor: x, writeViolationsBy, poisoned }) => {
+    const by = Object.entries(writeViolationsBy)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    const write = `${n(x.violations.write)}${by ? ` (${by})` : ""}`;
+    const seen = f.staleEntities;
+    if (!poisoned) {
+      return (
+        `- **${fault}**: bench ${n(f.staleReads)} stale reads (entities seen old: ${seen.length}); ` +
+        `auditor ${write} write + ${n(x.violations.read)} read violations`
+      );
+    }
+    const others = seen.filter((e) => !poisoned.includes(e));
+    const all = others.length === 0 ? "yes" : `no, also ${entities(others)}`;
+    return (
+      `- **${fault}**: injected ${poisoned.length} stale entries (${entities(poisoned)}); bench ${n(f.staleReads)} stale reads ` +
+      `on ${seen.length} distinct products (${entities(seen)}), all among the injected: ${all}; ` +
+      `auditor write violations ${write} vs ${poisoned.length} injected; read violations ${n(x.violations.read)}`
+    );
+  });
+}
+
 function details(r: FaultsResults): string[] {
   return r.rows.flatMap(({ fault, figures: f, audit: a, note }) => {
     const errors = Object.entries(f.errorsBy)
@@ -105,7 +142,10 @@ export async function writeFaultsReport(r: FaultsResults, out: string, resultsDi
     "A stale read began after a write was acknowledged and saw an older value. Lost acked writes: acknowledged",
     "values PostgreSQL does not hold. Stale at end: pages that still disagree with PostgreSQL once the load",
     "stopped. Recovered in: from healing to the end of the last failed or stale request begun after it.",
-    "Resets: requests whose connection was reset (ECONNRESET, or closed under them).",
+    "Resets: requests whose connection was reset (ECONNRESET, or closed under them). The last scenario makes",
+    "the engine wrong on purpose (old product entries put back into Redis after acknowledged writes); its",
+    "healing deletes them from Redis, the operator's fix, before the audit: its stale at end is what was left",
+    "after that fix, not how long they would have lasted (their TTL is 10 minutes).",
     "Auditor: the services' own consistency auditor (docs/consistency.md) over the scenario, summed over",
     "the four processes: its checks (a name of a sampled invalidation, checked in L2 and every L1 once the",
     "bus bound passed; a sampled hit, compared with the source a moment later) and the violations it found.",
@@ -114,6 +154,15 @@ export async function writeFaultsReport(r: FaultsResults, out: string, resultsDi
       .join(", ")}. A stale read inside the bus bound is not a violation: the bound is the promise.`,
     "",
     t,
+    "",
+    "Agreement: the bench's stale reads (and the distinct entities they saw old) beside the auditor's",
+    "violations; where a fault made the engine wrong, each injected entry should be one write violation (the",
+    "Shop that made the write runs the check of its invalidation; a relay that also delivered its outbox row",
+    "would check it again) and the readers' stale products its own.",
+    "",
+    ...agreement(r),
+    "",
+    "Details:",
     "",
     ...details(r),
     "",

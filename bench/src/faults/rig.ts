@@ -29,6 +29,8 @@ export interface Rig {
   /** Between Shop B and Redis, and nothing else: its bus alone goes half-open. */
   busB: FaultProxy;
   services: { mes: ServiceProcess; crm: ServiceProcess; shopA: ServiceProcess; shopB: ServiceProcess };
+  /** The services' CACHE_NAMESPACE: their keys in the private Redis start with it. */
+  cacheNamespace: string;
   /** The database without the proxy: the truth, readable while the proxy holds everything. */
   db: pg.Client;
   /** Orders still `created`, which the operator moves forward. */
@@ -92,6 +94,7 @@ export async function startRig(redisEnv: Record<string, string> = {}): Promise<R
     const s3Proxy = await startFaultProxy({ port: Number(new URL(s3.endpoint).port) });
     const busB = await startFaultProxy({ port: redis.port });
     for (const p of [postgres, s3Proxy, busB]) closers.push(() => p.close());
+    const cacheNamespace = `faults${Date.now().toString(36)}`;
     const env = {
       ...store,
       ...DEADLINES,
@@ -99,7 +102,7 @@ export async function startRig(redisEnv: Record<string, string> = {}): Promise<R
       DATABASE_URL: behind(database.url, postgres),
       S3_ENDPOINT: s3Proxy.url("http"),
       REDIS_URL: redis.url,
-      CACHE_NAMESPACE: `faults${Date.now().toString(36)}`,
+      CACHE_NAMESPACE: cacheNamespace,
       SEED: "off",
       HOST: "127.0.0.1",
       // A saturated 2-core machine under a benchmark is the point, not an overload to shed.
@@ -120,7 +123,7 @@ export async function startRig(redisEnv: Record<string, string> = {}): Promise<R
     const orders = (
       await db.query("SELECT id, customer_id FROM mes.orders WHERE status = 'created' ORDER BY id LIMIT 1000")
     ).rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id) }));
-    return { redis, postgres, s3: s3Proxy, busB, services, db, orders, close };
+    return { redis, postgres, s3: s3Proxy, busB, services, cacheNamespace, db, orders, close };
   } catch (err) {
     await close();
     throw err;

@@ -28,7 +28,12 @@ export interface FaultFigures {
    * a stale read began after the acknowledgement of the write it missed (ms).
    */
   staleBy: Record<string, { count: number; lastAfterHealMs: number; maxMissedByMs: number }>;
+  /** The distinct entities stale reads saw old (ledger keys, `p:7`), sorted. */
+  staleEntities: string[];
 }
+
+/** Ledger keys in their entities' order: `p:7` before `p:12`. */
+const byId = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
 
 /** The figures of one scenario from its samples, the moment the fault began and the moment it healed. */
 export function summarize(samples: Sample[], faultAt: number, healAt: number): FaultFigures {
@@ -66,5 +71,6 @@ export function summarize(samples: Sample[], faultAt: number, healAt: number): F
     slowestDuringFaultMs: slowest ? Math.round(slowest.t1 - slowest.t0) : 0,
     slowestDuringFault: slowest ? `${slowest.what} (${slowest.outcome})` : "",
     staleBy,
+    staleEntities: [...new Set(stale.flatMap((s) => s.staleEntities ?? []))].sort(byId),
   };
 }

@@ -50,9 +50,9 @@ export class Workload {
       const op = nextRead(this.targets, this.ledger);
       const { answer, code, t0, t1 } = await this.client.send(op.url, { headers: op.headers });
       const ok = answer !== undefined && answer.status < 300;
-      const missedByMs = ok ? op.stale?.(answer.body, t0) : undefined;
-      const stale = missedByMs !== undefined;
-      this.samples.push({ kind: "read", what: op.what, t0, t1, ok, stale, outcome: code, missedByMs });
+      const old = ok ? op.stale?.(answer.body, t0) : undefined;
+      const sample: Sample = { kind: "read", what: op.what, t0, t1, ok, stale: old !== undefined, outcome: code };
+      this.samples.push(old ? { ...sample, missedByMs: old.missedByMs, staleEntities: old.entities } : sample);
       // A refused connection answers at once: without a pause the loop would spin on it.
       if (!answer) await sleep(20);
     }
