@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAttacksCli } from "./attacks/cli.ts";
+import { runAuditCostBench } from "./audit-cost/audit-cost-bench.ts";
 import { runCacheBench } from "./cache-bench.ts";
 import { runEventsBench } from "./events/events-bench.ts";
 import { runFailoverBench } from "./failover/failover-bench.ts";
@@ -46,6 +47,11 @@ Suites:
           database: req/s, p99, DB queries/s, a cold key's cost across instances, bus propagation.
           --seconds N of catalogue load per instance count, in 12 s rounds (default 36; --quick 12)
 
+  audit-cost the consistency auditor's cost on the catalogue: four Shops side by side under the same
+          fixed-rate load (sampling off, off again as a control, the default rates, 100x the default read
+          rate), the CPU time per request of each, in --rounds N rounds (default 8) of --seconds N
+          (default 20) with the Shops' places rotated; over a database of its own (BENCH_DATABASE_URL's
+          name + _audit) and REDIS_URL
   slicing the demo models sliced by PrusaSlicer through MES, cold and then cached: time per model, S3 GETs
           per cached request, the heuristic's print time against the slicer's (REDIS_URL as for cache)
 
@@ -125,6 +131,15 @@ switch (suite) {
     break;
   case "events":
     await runEventsBench({ streams: Number(values.streams ?? 1000), shops: 2, out });
+    break;
+  case "audit-cost":
+    await runAuditCostBench({
+      // Each subject in each of the four places twice, unless told otherwise.
+      rounds: values.rounds ? rounds : 8,
+      seconds: values.seconds ? seconds : 20,
+      out,
+      resultsDir: fileURLToPath(new URL("../results", import.meta.url)),
+    });
     break;
   case "slicing":
     await runSlicingBench({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", repeats: 20, out });

@@ -38,17 +38,20 @@ const FORWARD = ["created", "approved", "printing", "post_processing", "packed",
 export const MODEL_DOWNLOAD_SHARE = 0.05;
 
 /**
- * The catalogue: Zipf (s = 1.1) product pages (55%), model files (5%), list pages (25%) and previews (15%).
- * It notes the cache entries it asks for, so that the bench can tell first requests from repeats (a model
- * download and a preview read the product's page first).
+ * The catalogue's next request: Zipf (s = 1.1) product pages (55%), model files (5%), list pages (25%) and
+ * previews (15%). It notes the cache entries it asks for in `keys`, so that the bench can tell first
+ * requests from repeats (a model download and a preview read the product's page first).
  */
-async function catalogue(spec: ScenarioSpec, durationMs: number): Promise<ScenarioResult> {
-  const product = zipf(spec.productCount, 1.1);
-  const page = zipf(20, 1.1);
-  const category = zipf(spec.categories.length, 1.1);
-  const keys = new Set<string>();
-  const r = await runLoad(() => {
-    const u = Math.random();
+export function catalogueMix(
+  spec: Pick<ScenarioSpec, "productCount" | "categories" | "urls">,
+  keys: Set<string>,
+  random: () => number = Math.random,
+): () => Call {
+  const product = zipf(spec.productCount, 1.1, random);
+  const page = zipf(20, 1.1, random);
+  const category = zipf(spec.categories.length, 1.1, random);
+  return () => {
+    const u = random();
     if (u >= 0.6 && u < 0.85) {
       const c = spec.categories[category()];
       const offset = page() * 20;
@@ -59,7 +62,14 @@ async function catalogue(spec: ScenarioSpec, durationMs: number): Promise<Scenar
     keys.add(`product:${id}`);
     const tail = u < 0.6 - MODEL_DOWNLOAD_SHARE ? "" : u < 0.6 ? "/model" : "/preview.png";
     return { url: `${spec.urls.shop}/products/${id}${tail}` };
-  }, [{ name: spec.warmUp ? "warm-up" : "measured", connections: 32, durationMs }]);
+  };
+}
+
+async function catalogue(spec: ScenarioSpec, durationMs: number): Promise<ScenarioResult> {
+  const keys = new Set<string>();
+  const r = await runLoad(catalogueMix(spec, keys), [
+    { name: spec.warmUp ? "warm-up" : "measured", connections: 32, durationMs },
+  ]);
   return { ...r, extra: {}, keys: [...keys] };
 }
 

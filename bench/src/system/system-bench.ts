@@ -13,7 +13,7 @@ import { writeSystemReport } from "./report.ts";
 import type { ScenarioSpec } from "./scenarios.ts";
 import { runStrategies, type StrategyRow } from "./strategies.ts";
 
-const SECRET = "printfab-bench-secret-0123456789";
+export const SECRET = "printfab-bench-secret-0123456789";
 export const SCENARIOS = ["catalogue", "orders", "spike", "cold", "quotes"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What `--scenarios` may name: the scenarios, and the strategy table. */
@@ -99,15 +99,18 @@ async function ensureData(env: Record<string, string>, sizes: SystemResults["siz
   }
 }
 
-/** The environment of the services under test, and what the load generator needs to know of the data. */
-async function prepare(quick: boolean) {
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/printfab_bench";
+/**
+ * The environment of the services under test, and what the load generator needs to know of the data. A
+ * data set of other sizes lives in a database and a folder of its own (named after `suffix`), so that each bench keeps
+ * its own from run to run.
+ */
+export async function prepare(sizes: SystemResults["sizes"], suffix = "") {
+  const url = new URL(process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/printfab_bench");
+  if (suffix) url.pathname += `_${suffix}`;
+  const databaseUrl = url.toString();
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   await checkPrerequisites(databaseUrl, redisUrl);
-  const sizes = quick
-    ? { products: 20_000, customers: 2_000, orders: 40_000 }
-    : { products: 100_000, customers: 10_000, orders: 200_000 };
-  const dataDir = join(root, "bench/.data");
+  const dataDir = join(root, "bench/.data", suffix);
   mkdirSync(dataDir, { recursive: true });
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
@@ -244,7 +247,11 @@ async function otherScenarios(run: Run, names: ScenarioName[]): Promise<void> {
 export async function runSystemBench(opts: SystemBenchOptions) {
   stopChildrenOnExit();
   const started = performance.now();
-  const p = await prepare(opts.quick);
+  const p = await prepare(
+    opts.quick
+      ? { products: 20_000, customers: 2_000, orders: 40_000 }
+      : { products: 100_000, customers: 10_000, orders: 200_000 },
+  );
   const wanted = (part: Part) => !opts.parts || opts.parts.includes(part);
   const id = Date.now().toString(36);
   const run: Run = { p, opts, namespaces: { off: `bench${id}off`, on: `bench${id}on` }, systems: {}, scenarios: {} };

@@ -1,2 +1,3 @@
+export * from "./random.ts";
 export * from "./seed.ts";
 export * from "./system.ts";
