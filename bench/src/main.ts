@@ -48,8 +48,8 @@ Suites:
           --seconds N of catalogue load per instance count, in 12 s rounds (default 36; --quick 12)
 
   audit-cost the consistency auditor's cost on the catalogue: four Shops side by side under the same
-          fixed-rate load (sampling off, off again as a control, the default rates, 100x the default read
-          rate), the CPU time per request of each, in --rounds N rounds (default 8) of --seconds N
+          load (sampling off, off again as a control, the default rates, 100x the default read rate), the
+          CPU time per request of each, in --rounds N rounds (default 8, a multiple of 4) of --seconds N
           (default 20) with the Shops' places rotated; over a database of its own (BENCH_DATABASE_URL's
           name + _audit) and REDIS_URL
   slicing the demo models sliced by PrusaSlicer through MES, cold and then cached: time per model, S3 GETs
@@ -133,8 +133,9 @@ switch (suite) {
     await runEventsBench({ streams: Number(values.streams ?? 1000), shops: 2, out });
     break;
   case "audit-cost":
+    // Each subject takes each of the four places as often as the others.
+    if (values.rounds && rounds % 4 !== 0) fail("--rounds must be a multiple of 4 for audit-cost");
     await runAuditCostBench({
-      // Each subject in each of the four places twice, unless told otherwise.
       rounds: values.rounds ? rounds : 8,
       seconds: values.seconds ? seconds : 20,
       out,

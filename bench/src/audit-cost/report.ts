@@ -47,15 +47,15 @@ export function auditCostFigures(res: AuditCostResults) {
       return a.counters.checks > 0 ? extra / a.counters.checks : 0;
     }),
   ).median;
-  const hitsPerRequest = spread(
-    res.rounds.map((round) => of(round, "unaudited").counters.hits / of(round, "unaudited").requests),
-  ).median;
+  const checksPerRequest = (s: Subject["name"]) =>
+    spread(res.rounds.map((round) => of(round, s).counters.checks / Math.max(1, of(round, s).requests))).median;
+  const defaultChecks = checksPerRequest("default");
   return {
     base,
     perCheckUs,
-    hitsPerRequest,
-    /** The default's cost as the amplified Shop predicts it: its expected checks per request, each at perCheckUs. */
-    predictedDefault: (AUDIT_DEFAULTS.readRate * hitsPerRequest * perCheckUs) / base,
+    defaultChecks,
+    /** The default's cost as a count of its checks times the cost of one, measured on the amplified Shop. */
+    predictedDefault: (defaultChecks * perCheckUs) / base,
     control: overheads(res, "control"),
     measuredDefault: overheads(res, "default"),
     measuredAmplified: overheads(res, "amplified"),
@@ -104,12 +104,12 @@ Run of ${res.startedAt}: \`npm run bench -- audit-cost\`. Four Shops run side by
 same catalogue (${fmt(res.sizes.products)} products, a PostgreSQL database of its own) and the same Redis
 namespace, warmed once by the warm step; only their auditor settings differ. One load generator (its own
 process) sends each Shop the same seeded catalogue mix (product pages, list pages, previews, model files)
-over ${res.connections} connections of its own (closed loop: all four saturated, as the catalogue scenario's Shop),
+over ${res.connections} connections of its own (closed loop: together they keep the machine's two cores busy),
 all four at once, in ${res.rounds.length} rounds of ${res.seconds} s, each with fresh Shops after 15 s of the same load
 unmeasured, and with the subjects' places (the order they start in and are sent to) rotated by one from
 round to round. Each Shop's CPU time (its \`process_cpu_seconds_total\`) is divided by the requests it
-answered: a saturated Shop's req/s is the inverse of that figure, and because the four share every moment
-of the run, whatever else the machine does touches them alike (req/s from rounds run one after
+answered: where CPU bounds a Shop, one that spends x% more per request serves x% fewer requests, and
+because the four share every moment of the run, whatever else the machine does touches them alike (req/s from rounds run one after
 another moved by more than the 2% in question: bench/reports/system.md). Subjects:
 
 ${SUBJECTS.map((s) => `- **${s.name}**: ${s.label}`).join("\n")}
@@ -122,10 +122,11 @@ ${t}
 - At ${AMPLIFICATION}x the read rate: ${pctSpread(f.measuredAmplified)}. One read check costs about
   **${fmt(f.perCheckUs)} µs** of the Shop's CPU (${(f.perCheckUs / f.base).toFixed(1)} requests' worth: the check
   re-runs the loader: a DB query and the page's encoding; and reads the key's versions in Redis, and digests).
-- At the default read rate (${AUDIT_DEFAULTS.readRate} of ${f.hitsPerRequest.toFixed(2)} hits per request) that predicts
-  **${pct(f.predictedDefault)}** for the defaults: a count of checks times the cost of one, measured where it
-  stands far above the noise. The direct figure above is read against the noise floor. The catalogue makes no writes: the write check's cost (one per
-  sampled invalidation) is not in these figures.
+- The default Shop made ${f.defaultChecks.toFixed(5)} read checks per request (read rate ${AUDIT_DEFAULTS.readRate} of the
+  catalogue cache's hits): at that cost, **${pct(f.predictedDefault)}** CPU per request, a count of checks times
+  the cost of one measured where it stands far above the noise. The direct figure above is read against
+  the noise floor. The catalogue makes no writes: the write check's cost (one per sampled invalidation) is
+  not in these figures.
 `;
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, "audit-cost.md"), md);

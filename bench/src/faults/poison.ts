@@ -12,10 +12,12 @@ const catalogue = (rig: Rig) => new KeySpace(`${rig.cacheNamespace}:${CACHE_PREF
 const productKey = (id: number) => `v2:product:${id}`;
 
 /**
- * From a write's acknowledgement to the replay: its invalidation landed before the answer (the outbox's
- * fast path), so this is margin; well under the auditor's bus bound (1500 ms), whose check must come after.
+ * From a write's acknowledgement, how long its invalidation may take to move the key's version (the
+ * outbox's fast path does it before the answer; a relay later): well under the auditor's bus bound
+ * (1500 ms), whose check must come after the replay. A product whose version has not moved by then is not
+ * replayed, since the invalidation would still delete the replay.
  */
-const LANDED_MS = 200;
+const LANDED_WITHIN_MS = 500;
 /** The write check judges an L2 entry old when its load began clockSkewMs (100 ms) before the write: margin. */
 const OLDER_THAN_MS = 250;
 /** The write check reads L2 boundMs (1500 ms) after the invalidation, then waits 500 ms for the L1 answers. */
@@ -25,6 +27,8 @@ const CHECKED_AFTER_MS = 2500;
 interface Snapshot {
   id: number;
   key: string;
+  /** The key's version in Redis: the write's invalidation moves it. */
+  versionKey: string;
   bytes: Buffer;
   pttl: number;
   bornAt: number;
@@ -44,7 +48,7 @@ interface Injected {
    * (untagged: that Shop's L1 keeps the new price until a list load replaces it). Either way that Shop's
    * readers see the new price for a while, then the replayed one once their L1 copy is gone.
    */
-  refilledBy?: "list page" | "product page";
+  refilledBy?: "list page" | "product page" | "older entry";
 }
 
 /**
@@ -52,13 +56,17 @@ interface Injected {
  * `products` tag, whose version every re-price moves, so replayed it would be a miss by construction) and
  * not a not-found marker. Reads through both Shops load it when L2 has none.
  */
-async function snapshot(redis: Redis, ctx: FaultContext, key: string, id: number): Promise<Snapshot | undefined> {
+async function snapshot(redis: Redis, ctx: FaultContext, keys: KeySpace, id: number): Promise<Snapshot | undefined> {
+  const key = keys.data(productKey(id));
+  const versionKey = keys.version(productKey(id));
   for (let tries = 0; tries < 40; tries++) {
     const bytes = await redis.getBuffer(key);
     const pttl = await redis.pttl(key);
     const meta = bytes ? decodeEntry(bytes)?.meta : undefined;
-    if (bytes && meta?.bornAt !== undefined && meta.kind !== KIND_NOT_FOUND && meta.tags.length === 0 && pttl > 0) {
-      return { id, key, bytes, pttl, bornAt: meta.bornAt, takenAt: Date.now() };
+    // Fresh until after the write check reads it: an entry in its stale window is not one the check judges.
+    const fresh = meta !== undefined && meta.freshUntil > Date.now() + CHECKED_AFTER_MS;
+    if (bytes && meta?.bornAt !== undefined && meta.kind !== KIND_NOT_FOUND && meta.tags.length === 0 && fresh) {
+      return { id, key, versionKey, bytes, pttl, bornAt: meta.bornAt, takenAt: Date.now() };
     }
     await Promise.all(ctx.targets.shops.map((s) => ctx.client.send(`${s}/products/${id}`)));
     await sleep(25);
@@ -69,13 +77,15 @@ async function snapshot(redis: Redis, ctx: FaultContext, key: string, id: number
 /**
  * The manager re-prices the product through a Shop (acknowledged, in the ledger as the workload's writes
  * are), and once its invalidation has landed the old entry goes back into Redis with its remaining TTL, as a
- * buggy writer or a lost invalidation would leave it. Undefined when the write was not acknowledged.
+ * buggy writer or a lost invalidation would leave it. Undefined when the write was not acknowledged, or its
+ * invalidation did not move the version in time (a replay would be deleted: the scenario would not be wrong).
  */
 async function replayAfterWrite(redis: Redis, ctx: FaultContext, s: Snapshot): Promise<Injected | undefined> {
   await sleep(Math.max(0, s.bornAt + OLDER_THAN_MS - Date.now()));
   const { ledger, targets, client } = ctx;
   const value = ledger.nextValue();
   const shop = value % targets.shops.length;
+  const version = await redis.get(s.versionKey);
   const sentAt = Date.now();
   const { answer, t1 } = await client.send(`${targets.shops[shop]}/products/${s.id}`, {
     method: "PATCH",
@@ -84,13 +94,23 @@ async function replayAfterWrite(redis: Redis, ctx: FaultContext, s: Snapshot): P
   });
   if (answer?.status !== 200) return undefined;
   ledger.ack(`p:${s.id}`, value, t1);
-  await sleep(LANDED_MS);
+  if (!(await versionMoved(redis, s.versionKey, version, sentAt + LANDED_WITHIN_MS))) return undefined;
   const now = await redis.getBuffer(s.key);
   const refill = now ? decodeEntry(now)?.meta : undefined;
   await redis.set(s.key, s.bytes, "PX", Math.max(1, s.pttl - (Date.now() - s.takenAt)));
   const out = { id: s.id, key: s.key, bytes: s.bytes, via: `Shop ${String.fromCharCode(65 + shop)}`, ackedAt: t1 };
-  if (!refill || (refill.bornAt ?? 0) < sentAt) return out;
+  if (!refill) return out;
+  if ((refill.bornAt ?? 0) < sentAt) return { ...out, refilledBy: "older entry" };
   return { ...out, refilledBy: refill.tags.length > 0 ? "list page" : "product page" };
+}
+
+/** Polls the key's version until it differs from `before`; false if it has not by `deadline`. */
+async function versionMoved(redis: Redis, key: string, before: string | null, deadline: number): Promise<boolean> {
+  while ((await redis.get(key)) === before) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
 }
 
 /** Up to `count` hot products no write is under way on, held in the ledger so the manager leaves them be. */
@@ -110,6 +130,7 @@ const list = (xs: Injected[]) => xs.map((x) => `#${x.id}`).join(", ");
 const REFILLS: Array<[Injected["refilledBy"], string]> = [
   ["list page", "from a list page's load (its Shop's L1 copy went at the next re-price of any product)"],
   ["product page", "from a product page's load (its Shop's L1 kept the new price until a list load replaced it)"],
+  ["older entry", "not at all: an entry from before the write was there (a load that raced it)"],
   [undefined, "from no load (the key stayed empty)"],
 ];
 
@@ -131,7 +152,7 @@ export function poisonL2(count: number): Fault {
       redis = r;
       claimed = claimProducts(ctx, count);
       const keys = catalogue(rig);
-      const snaps = await Promise.all(claimed.map((id) => snapshot(r, ctx, keys.data(productKey(id)), id)));
+      const snaps = await Promise.all(claimed.map((id) => snapshot(r, ctx, keys, id)));
       const done = await Promise.all(snaps.map((s) => (s ? replayAfterWrite(r, ctx, s) : undefined)));
       injected = done.filter((x) => x !== undefined).sort((a, b) => a.id - b.id);
     },

@@ -1,3 +1,4 @@
+import { AUDIT_DEFAULTS } from "@printfab/cache";
 import type { Sample } from "./client.ts";
 
 /** The issue's bound: no stale read may begin later than this after the fault healed. */
@@ -30,10 +31,16 @@ export interface FaultFigures {
   staleBy: Record<string, { count: number; lastAfterHealMs: number; maxMissedByMs: number }>;
   /** The distinct entities stale reads saw old (ledger keys, `p:7`), sorted. */
   staleEntities: string[];
+  /**
+   * Stale reads begun more than the bus bound after the write they missed, and the distinct entities they
+   * saw old: beyond what the promise allows, so what the auditor should find.
+   */
+  beyondBound: { reads: number; entities: string[] };
 }
 
 /** Ledger keys in their entities' order: `p:7` before `p:12`. */
 const byId = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+const entitiesOf = (samples: Sample[]) => [...new Set(samples.flatMap((s) => s.staleEntities ?? []))].sort(byId);
 
 /** The figures of one scenario from its samples, the moment the fault began and the moment it healed. */
 export function summarize(samples: Sample[], faultAt: number, healAt: number): FaultFigures {
@@ -41,6 +48,7 @@ export function summarize(samples: Sample[], faultAt: number, healAt: number): F
   const errorsBy: Record<string, number> = {};
   for (const s of failed) errorsBy[s.outcome] = (errorsBy[s.outcome] ?? 0) + 1;
   const stale = samples.filter((s) => s.stale);
+  const late = stale.filter((s) => (s.missedByMs ?? 0) > AUDIT_DEFAULTS.boundMs);
   const bad = samples.filter((s) => s.t0 >= healAt && (s.stale || (!s.ok && s.outcome !== "409")));
   const duringFault = samples.filter((s) => s.t0 >= faultAt && s.t0 < healAt);
   const slowest = duringFault.reduce<Sample | undefined>(
@@ -71,6 +79,7 @@ export function summarize(samples: Sample[], faultAt: number, healAt: number): F
     slowestDuringFaultMs: slowest ? Math.round(slowest.t1 - slowest.t0) : 0,
     slowestDuringFault: slowest ? `${slowest.what} (${slowest.outcome})` : "",
     staleBy,
-    staleEntities: [...new Set(stale.flatMap((s) => s.staleEntities ?? []))].sort(byId),
+    staleEntities: entitiesOf(stale),
+    beyondBound: { reads: late.length, entities: entitiesOf(late) },
   };
 }

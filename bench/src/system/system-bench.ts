@@ -13,7 +13,7 @@ import { writeSystemReport } from "./report.ts";
 import type { ScenarioSpec } from "./scenarios.ts";
 import { runStrategies, type StrategyRow } from "./strategies.ts";
 
-export const SECRET = "printfab-bench-secret-0123456789";
+const SECRET = "printfab-bench-secret-0123456789";
 export const SCENARIOS = ["catalogue", "orders", "spike", "cold", "quotes"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What `--scenarios` may name: the scenarios, and the strategy table. */

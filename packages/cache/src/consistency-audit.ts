@@ -77,7 +77,8 @@ export class ConsistencyAuditor {
       sleep,
       now: d.now,
     });
-    d.local.onEvict = (keys, tags, all) => this.#read.evicted(keys, tags, all);
+    // Only a cache that samples hits needs to hear of evictions (content-addressed caches, `audit: false`).
+    if (o.readRate > 0) d.local.onEvict = (keys, tags, all) => this.#read.evicted(keys, tags, all);
   }
 
   /** Whether this hit is one to check; one decrement on the hit path. */

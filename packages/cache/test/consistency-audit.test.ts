@@ -37,14 +37,16 @@ const OFF: AuditOptions = { writeRate: 0, readRate: 0 };
  */
 function readCheckAt(clock: { now: number }) {
   const loads: string[] = [];
+  // Room for one load at a time: a check that kept its reservation would starve the next one.
+  const budget = new LoadBudget(
+    1,
+    () => 1,
+    () => 0,
+  );
   const check = new ReadCheck({
     l2: { present: true, readAllVersions: async () => "v1" } as unknown as L2Tier,
     serializer: jsonSerializer,
-    budget: new LoadBudget(
-      1,
-      () => 1_000,
-      () => 0,
-    ),
+    budget,
     loaded: () => {},
     judging: () => true,
     sleep: async () => {},
@@ -66,45 +68,54 @@ function readCheckAt(clock: { now: number }) {
     layer,
     entryAgeMs: ageMs,
   });
-  return { check, hit, loads };
+  /** Runs a check as the auditor does: a load reserved first, which the check gives back. */
+  const run = (h: SampledHit) => {
+    expect(budget.reserve()).toBe(true);
+    return check.run(h);
+  };
+  return { check, hit, loads, run };
 }
 
 describe("the auditor's parts", () => {
   it("lets go an L2 hit on an entry born before an eviction of its key or tags within the bound: a read that raced a write", async () => {
     const clock = { now: 10_000 };
-    const { check, hit, loads } = readCheckAt(clock);
+    const { check, hit, loads, run } = readCheckAt(clock);
     check.evicted(["raced"], [], false);
     clock.now += 100;
     // Born 300 ms ago, before the eviction 100 ms ago: the read raced the write.
-    expect(await check.run(hit("raced"))).toBe("skipped");
+    expect(await run(hit("raced"))).toBe("skipped");
     expect(loads).toEqual([]);
-    // Born after the eviction (beyond the clock skew): loaded after the write, so an old value is a violation.
-    expect(await check.run(hit("raced", 40))).toBe("violation");
+    // Born 30 ms after the eviction, inside the clock skew allowed (50 ms): not judged either.
+    expect(await run(hit("raced", 70))).toBe("skipped");
+    // Of unknown birth: not judged.
+    expect(await run({ ...hit("raced"), entryAgeMs: null })).toBe("skipped");
+    // Born after the eviction beyond the skew: loaded after the write, so an old value is a violation.
+    expect(await run(hit("raced", 40))).toBe("violation");
     // An L1 copy is never filled from a raced read: one that is old missed its eviction.
-    expect(await check.run(hit("raced", 300, "l1"))).toBe("violation");
+    expect(await run(hit("raced", 300, "l1"))).toBe("violation");
     // Nothing evicted: a violation.
-    expect(await check.run(hit("missed"))).toBe("violation");
+    expect(await run(hit("missed"))).toBe("violation");
     // Past the bound, the eviction no longer explains an old value.
     clock.now += 500;
-    expect(await check.run(hit("raced"))).toBe("violation");
+    expect(await run(hit("raced"))).toBe("violation");
     check.evicted([], ["t"], false);
-    expect(await check.run(hit("tagged"))).toBe("skipped");
+    expect(await run(hit("tagged"))).toBe("skipped");
     clock.now += 600;
     check.evicted([], [], true);
-    expect(await check.run(hit("anything"))).toBe("skipped");
+    expect(await run(hit("anything"))).toBe("skipped");
   });
 
   it("counts every name as evicted within the bound when more names were evicted than it remembers", async () => {
     const clock = { now: 10_000 };
-    const { check, hit } = readCheckAt(clock);
+    const { check, hit, run } = readCheckAt(clock);
     check.evicted(
       Array.from({ length: 10_001 }, (_, i) => `k${i}`),
       [],
       false,
     );
-    expect(await check.run({ ...hit("other"), tags: [] })).toBe("skipped");
+    expect(await run({ ...hit("other"), tags: [] })).toBe("skipped");
     clock.now += 600;
-    expect(await check.run({ ...hit("other"), tags: [] })).toBe("violation");
+    expect(await run({ ...hit("other"), tags: [] })).toBe("violation");
   });
 
   it("samples the share it is given, with a seeded dice", () => {
