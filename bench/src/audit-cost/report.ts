@@ -105,7 +105,7 @@ same catalogue (${fmt(res.sizes.products)} products, a PostgreSQL database of it
 namespace, warmed once by the warm step; only their auditor settings differ. One load generator (its own
 process) sends each Shop the same seeded catalogue mix (product pages, list pages, previews, model files)
 over ${res.connections} connections of its own (closed loop: together they keep the machine's two cores busy),
-all four at once, in ${res.rounds.length} rounds of ${res.seconds} s, each with fresh Shops after 15 s of the same load
+all four at once, in ${res.rounds.length} rounds of ${res.seconds} s, each with fresh Shops after 15 s of such load (another seed)
 unmeasured, and with the subjects' places (the order they start in and are sent to) rotated by one from
 round to round. Each Shop's CPU time (its \`process_cpu_seconds_total\`) is divided by the requests it
 answered: where CPU bounds a Shop, one that spends x% more per request serves x% fewer requests, and
