@@ -44,9 +44,9 @@ async function warmL2(env: Record<string, string>, namespace: string, redisUrl: 
   }
 }
 
-/** Every Shop under the same load at once, so that whatever the machine does touches them alike. */
 type LoadBase = Omit<CostLoadSpec, "shops" | "durationMs">;
 
+/** Every Shop under the same load at once, so that whatever the machine does touches them alike. */
 async function loadAll(shops: MeasuredShop[], base: LoadBase, durationMs: number) {
   const spec: CostLoadSpec = { ...base, shops: shops.map((s) => s.url), durationMs };
   return JSON.parse(await runNode([worker, JSON.stringify(spec)])) as CostLoadResult[];
