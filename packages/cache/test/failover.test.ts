@@ -124,6 +124,14 @@ async function holdsShardSubscribers(port: number): Promise<boolean> {
   return clients.split("\n").some((c) => c.includes("ssubscriber") && !c.includes("ssub=0"));
 }
 
+/**
+ * Waits for the bus's shard subscribers on the promoted master: ioredis moves them when it next refreshes
+ * the slots, which may come a moment after the bus has already cycled (seen on Node 24 in CI).
+ */
+async function subscribersMoveTo(port: number): Promise<void> {
+  await until(() => holdsShardSubscribers(port), 10_000, "the shard subscribers on the promoted master");
+}
+
 /** The masters the backends' heartbeat channels are on (a node killed by an earlier test answers nothing). */
 async function heartbeatShards(cluster: RedisCluster): Promise<Set<number>> {
   const ports = await Promise.all(
@@ -153,7 +161,7 @@ describe("Cluster: the master of the bus's channel dies", () => {
     await writeDuringFailover(p, 2);
     const promoted = await cluster.waitForNewMaster("c1:bus", port);
     await expectBusCycledAndFresh(p, p.reader, 2);
-    expect(await holdsShardSubscribers(promoted)).toBe(true);
+    await subscribersMoveTo(promoted);
   }, 30_000);
 
   it("a shard subscriber dropped while the heartbeat's shard is fine: the bus goes down and up, no eviction is missed", async () => {
@@ -179,7 +187,7 @@ describe("Cluster: the master of the bus's channel dies", () => {
     await writeDuringFailover(p, 2);
     const promoted = await cluster.waitForNewMaster("c2:bus", port);
     await expectBusCycledAndFresh(p, p.reader, 2);
-    expect(await holdsShardSubscribers(promoted)).toBe(true);
-    expect(await holdsShardSubscribers(port)).toBe(false);
+    await subscribersMoveTo(promoted);
+    await until(async () => !(await holdsShardSubscribers(port)), 10_000, "no shard subscriber left on the old master");
   }, 30_000);
 });
